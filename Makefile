@@ -1,0 +1,41 @@
+# Every target bootstraps what it needs: a .venv with the pinned dependencies of requirements-dev.lock.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test lint typecheck check bench package lock clean
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+run: $(STAMP)  ## serve the chatbot on http://$(HOST):$(PORT)/ (memory store, fake model)
+	$(BIN)/manga-assist serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)  ## the whole suite: unit, contract, handler, acceptance (features/), moto
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+bench: $(STAMP)  ## every benchmark of BENCHMARKS.md, in one run
+	$(BIN)/python -m bench
+
+lock:  ## re-pin dependencies after editing pyproject.toml
+	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet uv
+	.venv-lock/bin/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
+	.venv-lock/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .venv-* build dist artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Adapters: the ports of ``application.ports`` implemented on memory, DynamoDB, Bedrock and API Gateway."""

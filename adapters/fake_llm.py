@@ -1,0 +1,114 @@
+"""A deterministic stand-in for the model: replies in MangaAssist's voice, streamed word by word,
+optionally paced like a real model, with injectable failures and a record of every prompt."""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+
+from attrs import frozen
+
+from application.errors import ModelUnavailable
+from application.ports import Delta, Prompt, PromptMessage, ReplyEvent, Usage
+from domain.model import Role
+
+OPENINGS = (
+    "Great question!",
+    "Happy to help!",
+    "Thanks for reaching out to MangaAssist!",
+    "Let me look into that for you.",
+)
+TOPICS = (
+    (("stock", "available", "volume", "vol"), "I checked our shelves: that volume is in stock and ships within two business days."),
+    (("order", "shipping", "ship", "deliver", "track"), "Your order is being packed with care; you will get a tracking number by e-mail as soon as it ships."),
+    (("return", "refund", "damaged"), "I am sorry to hear that. Returns are free within 30 days, and damaged copies are replaced at no cost."),
+    (("recommend", "suggest", "like", "similar"), "If you enjoyed that, you might love Frieren, Dungeon Meshi or Blue Period — all three are customer favourites."),
+    (("price", "cost", "discount", "sale"), "Our current sale takes 20% off every box set, and members get free shipping on orders over $35."),
+)
+FALLBACK = "I can help with finding series, checking stock, orders, shipping and returns, or recommendations."
+CLOSING = "Is there anything else I can do for you today?"
+
+
+@frozen
+class InjectedFailure:
+    error: Exception
+    after_deltas: int = 0  # 0: fail before the first delta
+
+
+class FakeLanguageModel:
+    def __init__(
+        self,
+        first_token_ms: float = 0,
+        tokens_per_second: float = 0,
+        reply_words: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._first_token = first_token_ms / 1000
+        self._per_token = 1 / tokens_per_second if tokens_per_second > 0 else 0.0
+        self._reply_words = reply_words
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._failures: deque[InjectedFailure] = deque()
+        self.prompts: list[Prompt] = []
+
+    @property
+    def calls(self) -> int:
+        return len(self.prompts)
+
+    def fail_next(self, error: Exception | None = None, after_deltas: int = 0) -> None:
+        self._failures.append(InjectedFailure(error or ModelUnavailable("injected"), after_deltas))
+
+    def stream_reply(self, prompt: Prompt) -> Iterator[ReplyEvent]:
+        with self._lock:
+            self.prompts.append(prompt)
+            failure = self._failures.popleft() if self._failures else None
+        return self._stream(prompt, failure)
+
+    def _stream(self, prompt: Prompt, failure: InjectedFailure | None) -> Iterator[ReplyEvent]:
+        words = self.reply_for(prompt).split(" ")
+        if self._first_token:
+            self._sleep(self._first_token)
+        for index, word in enumerate(words):
+            if failure is not None and index == failure.after_deltas:
+                raise failure.error
+            if index and self._per_token:
+                self._sleep(self._per_token)
+            yield Delta(word if index == 0 else " " + word)
+        if failure is not None:
+            raise failure.error
+        yield Usage(input_tokens=prompt.estimated_tokens, output_tokens=len(words))
+
+    def complete(self, prompt: Prompt) -> tuple[str, Usage]:
+        with self._lock:
+            self.prompts.append(prompt)
+            failure = self._failures.popleft() if self._failures else None
+        if failure is not None:
+            raise failure.error
+        text = _summarize(prompt.messages)
+        return text, Usage(prompt.estimated_tokens, len(text.split()))
+
+    def reply_for(self, prompt: Prompt) -> str:
+        question = prompt.messages[-1].text if prompt.messages else ""
+        lowered = question.lower()
+        opening = OPENINGS[zlib.crc32(question.encode()) % len(OPENINGS)]
+        answers = [text for keys, text in TOPICS if any(key in lowered for key in keys)] or [FALLBACK]
+        reply = " ".join([opening, *answers[:2], CLOSING])
+        if self._reply_words:
+            words = reply.split(" ")
+            while len(words) < self._reply_words:
+                words.extend(words[: self._reply_words - len(words)])
+            reply = " ".join(words[: self._reply_words])
+        return reply
+
+
+def _summarize(messages: Sequence[PromptMessage]) -> str:
+    """A deterministic summary: who asked what, in a line each."""
+    lines = []
+    for message in messages:
+        first = message.text.strip().splitlines()[0] if message.text.strip() else ""
+        who = "Customer" if message.role is Role.USER else "MangaAssist"
+        lines.append(f"{who}: {first[:80]}")
+    return "Conversation so far — " + " | ".join(lines[-12:])

@@ -1,0 +1,184 @@
+"""The in-memory session store: the same semantics and the same conditional failures as the DynamoDB
+one (the contract suite in tests/contract runs both), safe to share between threads."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from attrs import define, evolve
+
+from application.errors import ConcurrentUpdate
+from application.ports import ConversationContext, MessageRecord, RecordedMessage
+from domain.errors import NotSessionOwner, SessionNotFound, UnexpectedStatus
+from domain.model import Session, SessionStatus, Summary, Turn
+
+
+@define
+class _Message:
+    user_turn_id: str
+    reply_turn_id: str | None
+    lease_until: datetime | None
+
+
+class InMemorySessionRepository:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._sessions: dict[str, Session] = {}
+        self._by_connection: dict[str, str] = {}
+        self._turn_ids: dict[str, list[str]] = defaultdict(list)  # kept sorted
+        self._turns: dict[str, dict[str, Turn]] = defaultdict(dict)
+        self._messages: dict[str, dict[str, _Message]] = defaultdict(dict)
+        self._summaries: dict[str, list[Summary]] = defaultdict(list)
+        self.listeners: list[Callable[[str, str, object], None]] = []
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def add(self, session: Session) -> None:
+        with self._lock:
+            if session.session_id in self._sessions:
+                raise ConcurrentUpdate(f"session {session.session_id} exists")
+            self._put_session(evolve(session, turn_count=0))
+
+    def get(self, session_id: str) -> Session | None:
+        with self._lock:
+            return self._sessions.get(session_id)
+
+    def session_id_of_connection(self, connection_id: str) -> str | None:
+        with self._lock:
+            return self._by_connection.get(connection_id)
+
+    def replace(self, current: Session, updated: Session) -> None:
+        with self._lock:
+            stored = self._sessions.get(current.session_id)
+            if stored is None:
+                raise SessionNotFound(current.session_id)
+            if stored.status != current.status or stored.connection_id != current.connection_id:
+                raise ConcurrentUpdate(f"session {current.session_id} changed")
+            self._put_session(evolve(updated, turn_count=stored.turn_count))
+
+    def _put_session(self, session: Session) -> None:
+        previous = self._sessions.get(session.session_id)
+        if previous is not None and previous.connection_id and previous.connection_id != session.connection_id:
+            self._by_connection.pop(previous.connection_id, None)
+        if session.connection_id:
+            self._by_connection[session.connection_id] = session.session_id
+        self._sessions[session.session_id] = session
+
+    # --- the message path ----------------------------------------------------------------------
+
+    def record_message(
+        self,
+        session_id: str,
+        connection_id: str,
+        turn: Turn,
+        expected_status: SessionStatus,
+        lease_until: datetime,
+        now: datetime,
+        expires_at: datetime,
+        context_turns: int,
+    ) -> RecordedMessage:
+        assert turn.message_id is not None
+        with self._lock:
+            session = self._live(session_id, now)
+            if not session.owned_by(connection_id):
+                raise NotSessionOwner(session_id)
+            if session.status != expected_status:
+                raise UnexpectedStatus(session.status)
+            known = self._messages[session_id].get(turn.message_id)
+            if known is not None:
+                return RecordedMessage(
+                    existing=self._record_of(session_id, turn.message_id, known),
+                    context=self.load_context(session_id, context_turns),
+                )
+            if turn.turn_id in self._turns[session_id]:
+                raise ConcurrentUpdate(f"turn {turn.turn_id} exists")
+            context = self.load_context(session_id, context_turns)
+            self._messages[session_id][turn.message_id] = _Message(turn.turn_id, None, lease_until)
+            self._add_turn(session_id, turn, expires_at)
+            return RecordedMessage(existing=None, context=context)
+
+    def claim_message(self, session_id: str, message_id: str, now: datetime, lease_until: datetime) -> bool:
+        with self._lock:
+            known = self._messages[session_id].get(message_id)
+            if known is None or known.reply_turn_id is not None:
+                return False
+            if known.lease_until is not None and known.lease_until > now:
+                return False
+            known.lease_until = lease_until
+            return True
+
+    def release_message(self, session_id: str, message_id: str) -> None:
+        with self._lock:
+            known = self._messages[session_id].get(message_id)
+            if known is not None and known.reply_turn_id is None:
+                known.lease_until = None
+
+    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> None:
+        with self._lock:
+            if session_id not in self._sessions:
+                raise SessionNotFound(session_id)
+            known = self._messages[session_id].get(message_id)
+            if known is None:
+                raise SessionNotFound(f"message {message_id} of {session_id}")
+            if known.reply_turn_id is not None or reply.turn_id in self._turns[session_id]:
+                return  # already stored: a repeat is a success
+            known.reply_turn_id = reply.turn_id
+            known.lease_until = None
+            self._add_turn(session_id, reply, expires_at)
+
+    def _add_turn(self, session_id: str, turn: Turn, expires_at: datetime) -> None:
+        bisect.insort(self._turn_ids[session_id], turn.turn_id)
+        self._turns[session_id][turn.turn_id] = turn
+        session = self._sessions[session_id]
+        self._sessions[session_id] = evolve(
+            session,
+            turn_count=session.turn_count + 1,
+            updated_at=max(session.updated_at, turn.created_at),
+            expires_at=max(session.expires_at, expires_at),
+        )
+        self._emit("turn", session_id, turn)
+
+    def _live(self, session_id: str, now: datetime) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None or session.is_expired(now):
+            raise SessionNotFound(session_id)
+        return session
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def load_context(self, session_id: str, context_turns: int) -> ConversationContext:
+        with self._lock:
+            summary = self.latest_summary(session_id)
+            ids = self._turn_ids[session_id]
+            start = bisect.bisect_right(ids, summary.last_turn_id) if summary else 0
+            recent = ids[max(start, len(ids) - context_turns) :] if context_turns > 0 else []
+            return ConversationContext(summary, [self._turns[session_id][i] for i in recent])
+
+    def history(self, session_id: str, limit: int) -> Sequence[Turn]:
+        with self._lock:
+            ids = self._turn_ids[session_id][-limit:]
+            return [self._turns[session_id][i] for i in ids]
+
+    def message_record(self, session_id: str, message_id: str) -> MessageRecord | None:
+        with self._lock:
+            known = self._messages[session_id].get(message_id)
+            return None if known is None else self._record_of(session_id, message_id, known)
+
+    def _record_of(self, session_id: str, message_id: str, known: _Message) -> MessageRecord:
+        reply = self._turns[session_id].get(known.reply_turn_id) if known.reply_turn_id else None
+        return MessageRecord(message_id, known.user_turn_id, reply, known.lease_until)
+
+    def latest_summary(self, session_id: str) -> Summary | None:
+        with self._lock:
+            summaries = self._summaries[session_id]
+            return max(summaries, key=lambda s: s.last_turn_id) if summaries else None
+
+    # --- change events (feed the in-process workers) ----------------------------------------------
+
+    def _emit(self, kind: str, session_id: str, item: object) -> None:
+        for listener in list(self.listeners):
+            listener(kind, session_id, item)

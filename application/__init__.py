@@ -1,0 +1,1 @@
+"""Use cases of the conversation. Depend on ``domain`` and on the ports in ``application.ports``."""

@@ -1,0 +1,31 @@
+"""Errors raised by adapters through the ports, in the application's own words."""
+
+from domain.errors import Conflict, DomainError
+
+
+class Unavailable(DomainError):
+    """A dependency (the table, the model, the queue) did not answer after bounded retries."""
+
+
+class ModelUnavailable(Unavailable):
+    """The model was throttled, not ready or timed out, after retries."""
+
+
+class ModelFailed(DomainError):
+    """The model refused our request or broke mid-stream in a way retrying will not fix: our bug."""
+
+
+class ConcurrentUpdate(Conflict):
+    """The stored session changed between our read and our write."""
+
+
+class MessageInProgress(Conflict):
+    """Another invocation holds the lease on this message id and is answering it right now."""
+
+
+class ConnectionGone(DomainError):
+    """The client's WebSocket is closed (API Gateway's GoneException)."""
+
+
+class WriteNotDurable(DomainError):
+    """A write failed after retries and could not be queued for replay either. Never swallowed."""

@@ -1,0 +1,185 @@
+"""Ports: what the use cases need from the outside world, in domain terms only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from attrs import frozen
+
+from domain.model import Role, Session, SessionStatus, Summary, Turn
+
+Frame = Mapping[str, Any]
+
+
+# --- conversation store -------------------------------------------------------------------------
+
+
+@frozen
+class ConversationContext:
+    """What the prompt is built from: the latest summary and the turns after it, oldest first."""
+
+    summary: Summary | None
+    turns: Sequence[Turn]
+
+
+@frozen
+class MessageRecord:
+    """What the store remembers of one client message id (idempotency)."""
+
+    message_id: str
+    user_turn_id: str
+    reply: Turn | None  # None while the message is unanswered
+    lease_until: datetime | None  # an invocation answering it holds the lease until then
+
+
+@frozen
+class RecordedMessage:
+    """Outcome of recording a user message: ``existing`` is ``None`` when this call stored the user
+    turn, else what the store already had for that message id (nothing was written)."""
+
+    existing: MessageRecord | None
+    context: ConversationContext
+
+
+@frozen
+class PendingWrite:
+    """A write that must eventually land: replayed from the retry queue by the turn writer."""
+
+    kind: str  # "complete_exchange"
+    session_id: str
+    message_id: str
+    reply: Turn
+    expires_at: datetime
+
+
+class SessionRepository(Protocol):
+    def add(self, session: Session) -> None:
+        """Store a new session. Raises ``ConcurrentUpdate`` if the id is taken."""
+
+    def get(self, session_id: str) -> Session | None:
+        """The session, strongly consistent; ``None`` when unknown. Expired sessions are returned
+        (the caller decides) until the store deletes them."""
+
+    def session_id_of_connection(self, connection_id: str) -> str | None:
+        """The session attached to a connection. Backed by an index that may lag a write briefly."""
+
+    def replace(self, current: Session, updated: Session) -> None:
+        """Write ``updated`` (status, connection, customer, times) only if the stored session still
+        has ``current``'s status and connection. Raises ``ConcurrentUpdate`` otherwise, and
+        ``SessionNotFound`` if it is gone. Never changes ``turn_count``."""
+
+    def record_message(
+        self,
+        session_id: str,
+        connection_id: str,
+        turn: Turn,
+        expected_status: SessionStatus,
+        lease_until: datetime,
+        now: datetime,
+        expires_at: datetime,
+        context_turns: int,
+    ) -> RecordedMessage:
+        """Atomically store a user turn, remember its message id, count the turn and refresh the
+        session's expiry, if the session is live, owned by ``connection_id``, in ``expected_status``
+        and the message id is new; load the conversation context alongside.
+
+        A known message id stores nothing and returns its record. Raises ``SessionNotFound``
+        (unknown or expired), ``NotSessionOwner``, or ``UnexpectedStatus`` carrying the actual one."""
+
+    def claim_message(self, session_id: str, message_id: str, now: datetime, lease_until: datetime) -> bool:
+        """Take the lease on an unanswered message whose previous lease ended. False if held or answered."""
+
+    def release_message(self, session_id: str, message_id: str) -> None:
+        """Give the lease up early (the model failed), so the client's retry need not wait for it."""
+
+    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> None:
+        """Atomically store the reply turn, mark the message answered, count the turn and refresh the
+        session's expiry. Safe to repeat: a reply already stored is a success."""
+
+    def load_context(self, session_id: str, context_turns: int) -> ConversationContext:
+        """The latest summary and at most ``context_turns`` turns after it, oldest first."""
+
+    def history(self, session_id: str, limit: int) -> Sequence[Turn]:
+        """The last ``limit`` turns, oldest first."""
+
+    def message_record(self, session_id: str, message_id: str) -> MessageRecord | None: ...
+
+
+class RetryQueue(Protocol):
+    def enqueue(self, write: PendingWrite) -> None:
+        """Hand a failed write to the turn writer. Raises ``Unavailable`` if the queue refuses."""
+
+
+# --- model -------------------------------------------------------------------------------------
+
+
+@frozen
+class PromptMessage:
+    role: Role  # USER or ASSISTANT; Converse accepts no other
+    text: str
+
+
+@frozen
+class Prompt:
+    system: Sequence[str]
+    messages: Sequence[PromptMessage]
+    estimated_tokens: int
+
+
+@frozen
+class Delta:
+    text: str
+
+
+@frozen
+class Usage:
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+ReplyEvent = Delta | Usage
+
+
+class LanguageModel(Protocol):
+    def stream_reply(self, prompt: Prompt) -> Iterator[ReplyEvent]:
+        """Text deltas as the model produces them, then at most one ``Usage``. Raises
+        ``ModelUnavailable`` or ``ModelFailed``, possibly after some deltas."""
+
+    def complete(self, prompt: Prompt) -> tuple[str, Usage]:
+        """A whole reply at once (summaries)."""
+
+
+class TokenCounter(Protocol):
+    def count(self, text: str) -> int:
+        """A conservative (never low) estimate of the tokens ``text`` costs the model."""
+
+    def observe(self, estimated: int, actual: int) -> None:
+        """The model reported ``actual`` input tokens for a prompt estimated at ``estimated``."""
+
+
+# --- push --------------------------------------------------------------------------------------
+
+
+class Notifier(Protocol):
+    def push(self, connection_id: str, frame: Frame) -> None:
+        """Send one frame to a connection. Raises ``ConnectionGone`` if the client left."""
+
+
+# --- time and ids ------------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+
+class IdGenerator(Protocol):
+    def session_id(self) -> str: ...
+
+    def turn_id(self, now: datetime) -> str:
+        """Sorts after every id this process made before, and never collides with another process's."""
+
+    def response_id(self) -> str: ...

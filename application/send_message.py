@@ -1,0 +1,243 @@
+"""``sendMessage``: store the customer's message once, answer it once, stream the answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from attrs import evolve, frozen
+
+from application.errors import ConnectionGone, MessageInProgress, ModelFailed, Unavailable, WriteNotDurable
+from application.frames import message_frame
+from application.ports import (
+    Clock,
+    Delta,
+    IdGenerator,
+    LanguageModel,
+    MessageRecord,
+    Notifier,
+    PendingWrite,
+    RecordedMessage,
+    RetryQueue,
+    SessionRepository,
+    TokenCounter,
+    Usage,
+)
+from application.prompt import PromptBuilder
+from application.sessions import ConnectionSessions
+from application.settings import ConversationSettings
+from application.streaming import ChunkStream
+from domain.errors import InvalidInput, MessageTooLarge, UnexpectedStatus
+from domain.model import Role, SessionStatus, Turn
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_ID_CHARS = 128
+
+
+@frozen
+class SendMessageCommand:
+    connection_id: str
+    message: str
+    message_id: str
+    session_id: str | None = None
+
+
+@frozen
+class SendOutcome:
+    """What happened, for the handler's logs and metrics (never message content)."""
+
+    session_id: str
+    message_id: str
+    replayed: bool = False  # the reply was already stored: sent again, no model call
+    answered: bool = False  # the model was called and its reply stored (or queued)
+    queued: bool = False  # the reply's write went to the retry queue
+    forwarded: bool = False  # the session is with a human agent: no model call
+    client_gone: bool = False
+    chunks: int = 0
+
+
+class SendMessage:
+    def __init__(
+        self,
+        repo: SessionRepository,
+        llm: LanguageModel,
+        notifier: Notifier,
+        counter: TokenCounter,
+        clock: Clock,
+        ids: IdGenerator,
+        settings: ConversationSettings,
+        retry_queue: RetryQueue | None = None,
+        on_client_gone: Callable[[str, str], object] | None = None,
+        on_forward: Callable[[str, Turn], object] | None = None,
+    ) -> None:
+        self._repo = repo
+        self._llm = llm
+        self._notifier = notifier
+        self._counter = counter
+        self._clock = clock
+        self._ids = ids
+        self._settings = settings
+        self._retry_queue = retry_queue
+        self._sessions = ConnectionSessions(repo, clock)
+        self._prompts = PromptBuilder(
+            counter, settings.system_prompt, settings.max_context_tokens, settings.max_context_turns
+        )
+        self._on_client_gone = on_client_gone
+        self._on_forward = on_forward
+
+    def __call__(self, command: SendMessageCommand) -> SendOutcome:
+        text = self._validate(command)
+        session_id = self._sessions.session_id(command.connection_id, command.session_id)
+        now = self._clock.now()
+        turn = Turn(
+            turn_id=self._ids.turn_id(now),
+            role=Role.USER,
+            content=text,
+            token_count=self._counter.count(text),
+            created_at=now,
+            message_id=command.message_id,
+        )
+        recorded, status = self._record(session_id, command.connection_id, turn)
+        outcome = SendOutcome(session_id=session_id, message_id=command.message_id)
+
+        if recorded.existing is not None:
+            stored = self._take_over(session_id, recorded.existing)
+            if stored is not None:
+                self._notifier.push(command.connection_id, message_frame(stored))
+                return evolve(outcome, replayed=True)
+            turn = Turn(
+                turn_id=recorded.existing.user_turn_id,
+                role=Role.USER,
+                content=text,
+                token_count=turn.token_count,
+                created_at=now,
+                message_id=command.message_id,
+            )
+        if status is SessionStatus.HANDOFF:
+            if self._on_forward is not None and recorded.existing is None:
+                self._on_forward(session_id, turn)
+            return evolve(outcome, forwarded=True)
+        return self._answer(command, session_id, turn, recorded, outcome)
+
+    def _validate(self, command: SendMessageCommand) -> str:
+        if not isinstance(command.message, str):
+            raise InvalidInput("message must be a string")
+        text = command.message.strip()
+        if not text:
+            raise InvalidInput("message must not be empty")
+        if len(text) > self._settings.max_message_chars:
+            raise MessageTooLarge(f"message is longer than {self._settings.max_message_chars} characters")
+        if not command.message_id or len(command.message_id) > MAX_MESSAGE_ID_CHARS:
+            raise InvalidInput(f"message_id must be 1 to {MAX_MESSAGE_ID_CHARS} characters")
+        return text
+
+    def _record(self, session_id: str, connection_id: str, turn: Turn) -> tuple[RecordedMessage, SessionStatus]:
+        """Store the user turn under the state the session is really in: the bot's, or an agent's."""
+        status = SessionStatus.ACTIVE
+        for _ in range(3):
+            now = self._clock.now()
+            try:
+                recorded = self._repo.record_message(
+                    session_id,
+                    connection_id,
+                    turn,
+                    expected_status=status,
+                    lease_until=now + self._settings.answer_lease,
+                    now=now,
+                    expires_at=now + self._settings.session_ttl,
+                    context_turns=self._settings.max_context_turns,
+                )
+            except UnexpectedStatus as error:
+                if error.actual not in (SessionStatus.ACTIVE, SessionStatus.HANDOFF) or error.actual == status:
+                    raise
+                status = SessionStatus(error.actual)
+                continue
+            return recorded, status
+        raise MessageInProgress("the session changed state repeatedly; try again")
+
+    def _take_over(self, session_id: str, record: MessageRecord) -> Turn | None:
+        """A repeated message id: its stored reply, or the lease to answer it ourselves."""
+        if record.reply is not None:
+            return record.reply
+        now = self._clock.now()
+        if record.lease_until is not None and record.lease_until > now:
+            raise MessageInProgress("this message is being answered")
+        if self._repo.claim_message(session_id, record.message_id, now, now + self._settings.answer_lease):
+            return None
+        again = self._repo.message_record(session_id, record.message_id)
+        if again is not None and again.reply is not None:
+            return again.reply
+        raise MessageInProgress("this message is being answered")
+
+    def _answer(
+        self,
+        command: SendMessageCommand,
+        session_id: str,
+        question: Turn,
+        recorded: RecordedMessage,
+        outcome: SendOutcome,
+    ) -> SendOutcome:
+        prompt = self._prompts.build(recorded.context, question)
+        response_id = self._ids.response_id()
+        stream = ChunkStream(self._notifier, self._clock, command.connection_id, response_id)
+        usage = Usage(None, None)
+        try:
+            for event in self._llm.stream_reply(prompt):
+                if isinstance(event, Delta):
+                    stream.add(event.text)
+                else:
+                    usage = event
+            stream.flush()
+            if not stream.text.strip():
+                raise ModelFailed("the model returned an empty reply")
+        except BaseException:
+            # Nothing of this reply is stored; free the message id for the client's retry at once.
+            self._release(session_id, command.message_id)
+            raise
+        if usage.input_tokens:
+            self._counter.observe(prompt.estimated_tokens, usage.input_tokens)
+
+        reply = Turn(
+            turn_id=question.reply_id(),
+            role=Role.ASSISTANT,
+            content=stream.text,
+            token_count=usage.output_tokens or self._counter.count(stream.text),
+            created_at=self._clock.now(),
+            message_id=command.message_id,
+            response_id=response_id,
+        )
+        queued = self._store_reply(session_id, command.message_id, reply)
+        gone = stream.gone
+        if not gone:
+            try:
+                self._notifier.push(command.connection_id, message_frame(reply))
+            except ConnectionGone:
+                gone = True
+        if gone and self._on_client_gone is not None:
+            self._on_client_gone(session_id, command.connection_id)
+        return evolve(outcome, answered=True, queued=queued, client_gone=gone, chunks=stream.pushes)
+
+    def _store_reply(self, session_id: str, message_id: str, reply: Turn) -> bool:
+        """Store the reply, or hand it to the retry queue; True when queued. Never drops it."""
+        expires_at = self._clock.now() + self._settings.session_ttl
+        try:
+            self._repo.complete_exchange(session_id, message_id, reply, expires_at)
+            return False
+        except Unavailable as error:
+            if self._retry_queue is None:
+                self._release(session_id, message_id)
+                raise WriteNotDurable("the reply could not be stored and no retry queue is configured") from error
+            log.warning("reply write failed after retries; queued for the turn writer", exc_info=True)
+        try:
+            self._retry_queue.enqueue(PendingWrite("complete_exchange", session_id, message_id, reply, expires_at))
+        except Unavailable as error:
+            self._release(session_id, message_id)
+            raise WriteNotDurable("the reply could neither be stored nor queued") from error
+        return True
+
+    def _release(self, session_id: str, message_id: str) -> None:
+        try:
+            self._repo.release_message(session_id, message_id)
+        except Exception:  # the lease then simply runs out; the original error matters more
+            log.warning("could not release the lease of a failed message", exc_info=True)

@@ -1,0 +1,41 @@
+"""Domain errors. Entrypoints map each class to a status code and an error frame in one table."""
+
+
+class DomainError(Exception):
+    """Base of every error the conversation rules raise."""
+
+
+class InvalidInput(DomainError):
+    """The client sent something malformed: not JSON, wrong types, blank message, unknown action."""
+
+
+class MessageTooLarge(InvalidInput):
+    """The message is longer than the configured limit."""
+
+
+class SessionNotFound(DomainError):
+    """No live session answers to this id (unknown, expired or deleted)."""
+
+
+class NotSessionOwner(DomainError):
+    """The connection asked about a session that is not attached to it."""
+
+
+class Conflict(DomainError):
+    """The request is well formed but the session's state does not allow it now."""
+
+
+class IllegalTransition(Conflict):
+    """A state change the session's life cycle forbids (for example: closed -> active)."""
+
+
+class SessionNotResumable(DomainError):
+    """The named session cannot be resumed by this customer; the caller opens a new one instead."""
+
+
+class UnexpectedStatus(Conflict):
+    """The session is not in the state the operation expected; ``actual`` says which it is."""
+
+    def __init__(self, actual: str) -> None:
+        super().__init__(f"session is {actual}")
+        self.actual = actual

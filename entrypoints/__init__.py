@@ -1,0 +1,2 @@
+"""Lambda handlers and the command line: parse events, call use cases, map errors. Wiring lives in
+``entrypoints.container``."""

@@ -1,0 +1,141 @@
+"""Wiring: adapters in one container, use cases in another, joined by ``Container``.
+
+One container per process, built on the first invocation (never at import, which does no network
+I/O), so that in ``memory`` mode every handler of the process shares one store. Clients and stores
+are ``Singleton``; use cases are ``Factory``, resolved per invocation.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from dependency_injector import containers, providers
+
+from adapters.apigateway import ManagementApiClients
+from adapters.fake_llm import FakeLanguageModel
+from adapters.memory import InMemorySessionRepository
+from adapters.system import RandomIds, SystemClock
+from adapters.tokens import CalibratedTokenCounter
+from application.send_message import SendMessage
+from application.sessions import ConnectionSessions, DescribeSession, Disconnect, GetHistory, OpenSession
+from application.settings import DEFAULT_SYSTEM_PROMPT, ConversationSettings
+from entrypoints.settings import load_settings
+
+
+def conversation_settings(config: dict[str, Any]) -> ConversationSettings:
+    return ConversationSettings(
+        max_message_chars=config["max_message_chars"],
+        session_ttl=timedelta(seconds=config["session_ttl_seconds"]),
+        max_context_turns=config["max_context_turns"],
+        max_context_tokens=config["max_context_tokens"],
+        system_prompt=config["system_prompt"] or DEFAULT_SYSTEM_PROMPT,
+    )
+
+
+def _dynamodb_repository(*_: Any, **__: Any) -> Any:
+    raise NotImplementedError("SESSION_STORE=dynamodb arrives with the DynamoDB adapter")
+
+
+def _bedrock_model(*_: Any, **__: Any) -> Any:
+    raise NotImplementedError("LLM_PROVIDER=bedrock arrives with the Bedrock adapter")
+
+
+def _notifier_for(management_api: ManagementApiClients, endpoint: str) -> Any:
+    return management_api.notifier(endpoint)
+
+
+class Adapters(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    token_counter = providers.Singleton(CalibratedTokenCounter)
+    boto_session = providers.Singleton(boto3.session.Session)
+
+    memory_repository = providers.Singleton(InMemorySessionRepository)
+    dynamodb_repository = providers.Singleton(_dynamodb_repository)
+    repository = providers.Selector(
+        config.session_store, memory=memory_repository, dynamodb=dynamodb_repository
+    )
+    retry_queue = providers.Object(None)
+
+    fake_llm = providers.Singleton(
+        FakeLanguageModel,
+        first_token_ms=config.fake_llm_first_token_ms,
+        tokens_per_second=config.fake_llm_tokens_per_second,
+    )
+    bedrock_llm = providers.Singleton(_bedrock_model)
+    llm = providers.Selector(config.llm_provider, fake=fake_llm, bedrock=bedrock_llm)
+
+    management_api = providers.Singleton(
+        ManagementApiClients, session_factory=boto_session.provider, region=config.region
+    )
+    # Called with ``endpoint=``: the callback URL comes from configuration or from the event.
+    notifier = providers.Factory(_notifier_for, management_api=management_api)
+
+
+class UseCases(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    adapters = providers.DependenciesContainer()
+
+    settings = providers.Singleton(conversation_settings, config)
+    connection_sessions = providers.Factory(
+        ConnectionSessions, repo=adapters.repository, clock=adapters.clock
+    )
+    open_session = providers.Factory(
+        OpenSession, repo=adapters.repository, clock=adapters.clock, ids=adapters.ids, settings=settings
+    )
+    describe_session = providers.Factory(DescribeSession, sessions=connection_sessions)
+    get_history = providers.Factory(
+        GetHistory, repo=adapters.repository, sessions=connection_sessions, settings=settings
+    )
+    disconnect = providers.Factory(
+        Disconnect, repo=adapters.repository, clock=adapters.clock, settings=settings
+    )
+    # ``notifier`` is given per invocation: its endpoint comes from the event.
+    send_message = providers.Factory(
+        SendMessage,
+        repo=adapters.repository,
+        llm=adapters.llm,
+        counter=adapters.token_counter,
+        clock=adapters.clock,
+        ids=adapters.ids,
+        settings=settings,
+        retry_queue=adapters.retry_queue,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+    adapters = providers.Container(Adapters, config=config)
+    use_cases = providers.Container(UseCases, config=config, adapters=adapters)
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def build_container(env: dict[str, str] | None = None) -> Container:
+    container = Container()
+    container.config.from_dict(load_settings(env))
+    return container
+
+
+def get_container() -> Container:
+    """The process's container, built on first use."""
+    global _container
+    if _container is None:
+        with _lock:
+            if _container is None:
+                _container = build_container()
+    return _container
+
+
+def set_container(container: Container | None) -> None:
+    """Install a container (tests, the local server); ``None`` makes the next call build a fresh one."""
+    global _container
+    with _lock:
+        _container = container

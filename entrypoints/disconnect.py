@@ -1,0 +1,28 @@
+"""``$disconnect``: mark the session disconnected (never delete it: it can be resumed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from application.sessions import DisconnectCommand
+from entrypoints.container import get_container
+from entrypoints.events import WebSocketRequest
+from entrypoints.lambda_logging import bind, event_ids, logger
+from entrypoints.responses import classify, ok, status
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    bind(context, **event_ids(event))
+    try:
+        request = WebSocketRequest.from_event(event)
+        session = get_container().use_cases.disconnect()(DisconnectCommand(request.connection_id))
+    except Exception as error:
+        code, kind = classify(error)
+        logger.log(40 if code >= 500 else 20, "disconnect failed: %s", kind, exc_info=code >= 500)
+        return status(code)
+    if session is None:
+        # The index may lag a connect by a moment, or the session already moved to a new connection.
+        logger.info("disconnect: no session attached to this connection")
+    else:
+        logger.info("disconnected", extra={"session_id": session.session_id})
+    return ok()

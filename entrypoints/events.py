@@ -1,0 +1,123 @@
+"""Reading API Gateway WebSocket events and client frames (CONTRACT §2) into plain values."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import frozen
+
+from domain.errors import InvalidInput, MessageTooLarge
+
+ACTIONS = ("session", "sendMessage", "history", "handoff")
+# API Gateway's own frame limit is 128 KB; anything larger than the largest legal frame is refused
+# before JSON parsing spends time on it.
+MAX_BODY_CHARS = 256 * 1024
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._:@=+/\-]{1,128}$")
+
+
+@frozen
+class WebSocketRequest:
+    connection_id: str
+    request_message_id: str | None
+    domain_name: str | None
+    stage: str | None
+    body: Any
+    is_base64: bool
+    query: Mapping[str, str]
+    authorizer: Mapping[str, Any]
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> WebSocketRequest:
+        context = event.get("requestContext") or {}
+        connection_id = context.get("connectionId")
+        if not isinstance(connection_id, str) or not connection_id:
+            raise ValueError("event has no requestContext.connectionId")
+        return cls(
+            connection_id=connection_id,
+            request_message_id=context.get("messageId"),
+            domain_name=context.get("domainName"),
+            stage=context.get("stage"),
+            body=event.get("body"),
+            is_base64=bool(event.get("isBase64Encoded")),
+            query=event.get("queryStringParameters") or {},
+            authorizer=context.get("authorizer") or {},
+        )
+
+    def callback_url(self, configured: str | None) -> str:
+        if configured:
+            return configured
+        if not self.domain_name or not self.stage:
+            raise ValueError("event has no domainName/stage and WEBSOCKET_CALLBACK_URL is not set")
+        return f"https://{self.domain_name}/{self.stage}"
+
+    def customer_id(self) -> str | None:
+        """The authorizer's word when there is one; the query string is only a fallback."""
+        for key in ("customer_id", "principalId"):
+            value = self.authorizer.get(key)
+            if isinstance(value, str) and value:
+                return _checked_id(value, "customer_id")
+        value = self.query.get("customer_id")
+        return _checked_id(value, "customer_id") if value else None
+
+    def requested_session_id(self) -> str | None:
+        value = self.query.get("session_id")
+        # A malformed id cannot name a session: it is ignored like any id that cannot be resumed.
+        return value if isinstance(value, str) and ID_PATTERN.match(value) else None
+
+
+def _checked_id(value: str, name: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise InvalidInput(f"{name} must be 1 to 128 letters, digits or . _ : @ = + / -")
+    return value
+
+
+@frozen
+class ClientFrame:
+    action: str
+    fields: Mapping[str, Any]
+
+    def optional_str(self, name: str, max_chars: int = 128) -> str | None:
+        value = self.fields.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"{name} must be a non-empty string")
+        if len(value) > max_chars:
+            raise InvalidInput(f"{name} must be at most {max_chars} characters")
+        return value
+
+    def required_str(self, name: str) -> str:
+        value = self.fields.get(name)
+        if not isinstance(value, str):
+            raise InvalidInput(f"{name} must be a string")
+        return value
+
+    def optional_int(self, name: str, default: int) -> int:
+        value = self.fields.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(f"{name} must be a whole number")
+        return value
+
+
+def parse_frame(body: Any, is_base64: bool) -> ClientFrame:
+    if is_base64 or not isinstance(body, str):
+        raise InvalidInput("frames must be JSON text")
+    if len(body) > MAX_BODY_CHARS:
+        raise MessageTooLarge("frame is too large")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise InvalidInput("frame is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("frame must be a JSON object")
+    action = data.get("action")
+    if action is None and "message" in data:
+        action = "sendMessage"  # the original design's frames: {"session_id", "message"}
+    if not isinstance(action, str):
+        raise InvalidInput("frame needs an action: " + ", ".join(ACTIONS))
+    if action not in ACTIONS:
+        raise InvalidInput(f"unknown action {action[:40]!r}; expected one of " + ", ".join(ACTIONS))
+    return ClientFrame(action, data)

@@ -1,0 +1,100 @@
+"""``$default``: every client frame (CONTRACT §2). Replies leave through the Management API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from application.frames import history_frame, session_frame
+from application.ports import Notifier
+from application.send_message import SendMessageCommand
+from application.sessions import DescribeSessionCommand, HistoryCommand
+from domain.errors import InvalidInput
+from entrypoints.container import Container, get_container
+from entrypoints.events import ClientFrame, WebSocketRequest, parse_frame
+from entrypoints.lambda_logging import bind, event_ids, logger
+from entrypoints.responses import ok, refuse
+
+Route = Callable[[Container, WebSocketRequest, ClientFrame, Notifier], dict[str, Any]]
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    bind(context, **event_ids(event))
+    container = get_container()
+    request = WebSocketRequest.from_event(event)
+    notifier: Notifier = container.adapters.notifier(
+        endpoint=request.callback_url(container.config.websocket_callback_url())
+    )
+    try:
+        frame = parse_frame(request.body, request.is_base64)
+        return ROUTES[frame.action](container, request, frame, notifier)
+    except Exception as error:
+        return refuse(error, notifier, request.connection_id)
+
+
+def describe(container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier) -> dict[str, Any]:
+    session = container.use_cases.describe_session()(
+        DescribeSessionCommand(request.connection_id, frame.optional_str("session_id"))
+    )
+    notifier.push(request.connection_id, session_frame(session))
+    return ok()
+
+
+def history(container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier) -> dict[str, Any]:
+    settings = container.use_cases.settings()
+    turns = container.use_cases.get_history()(
+        HistoryCommand(
+            request.connection_id,
+            frame.optional_int("limit", settings.history_default),
+            frame.optional_str("session_id"),
+        )
+    )
+    notifier.push(request.connection_id, history_frame(list(turns)))
+    return ok()
+
+
+def send_message(
+    container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier
+) -> dict[str, Any]:
+    message_id = frame.optional_str("message_id") or request.request_message_id
+    if not message_id:
+        raise InvalidInput("message_id is required when API Gateway gives no messageId")
+    disconnect = container.use_cases.disconnect()
+    use_case = container.use_cases.send_message(
+        notifier=notifier,
+        on_client_gone=lambda session_id, connection_id: disconnect.detach(session_id, connection_id),
+    )
+    outcome = use_case(
+        SendMessageCommand(
+            connection_id=request.connection_id,
+            message=frame.required_str("message"),
+            message_id=message_id,
+            session_id=frame.optional_str("session_id"),
+        )
+    )
+    logger.info(
+        "message handled",
+        extra={
+            "session_id": outcome.session_id,
+            "message_id": outcome.message_id,
+            "replayed": outcome.replayed,
+            "answered": outcome.answered,
+            "queued": outcome.queued,
+            "forwarded": outcome.forwarded,
+            "client_gone": outcome.client_gone,
+            "chunks": outcome.chunks,
+        },
+    )
+    return ok()
+
+
+def handoff(container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier) -> dict[str, Any]:
+    raise InvalidInput("handoff is not available yet")
+
+
+ROUTES: dict[str, Route] = {
+    "session": describe,
+    "history": history,
+    "sendMessage": send_message,
+    "handoff": handoff,
+}

@@ -1,0 +1,107 @@
+"""Drives the real Lambda handlers with API-Gateway-shaped events, as API Gateway would, and reads
+what they pushed. Shared by the unit, handler and acceptance tests."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+from dependency_injector import providers
+
+from adapters.fake_llm import FakeLanguageModel
+from adapters.recording_notifier import RecordingNotifier
+from entrypoints import connect, disconnect, message
+from entrypoints.container import Container, build_container, set_container
+
+EVENTS = Path(__file__).parent / "events"
+_counter = itertools.count(1)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def connect_event(connection_id: str, customer_id: str | None = None, session_id: str | None = None,
+                  authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
+    event = load_event("ws_connect.json")
+    query = {k: v for k, v in {"customer_id": customer_id, "session_id": session_id}.items() if v}
+    event["queryStringParameters"] = query or None
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    event["requestContext"]["connectionId"] = connection_id
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
+    return event
+
+
+def message_event(connection_id: str, body: Any, request_message_id: str | None = None) -> dict[str, Any]:
+    event = load_event("ws_message.json")
+    event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
+    event["requestContext"]["connectionId"] = connection_id
+    event["requestContext"]["messageId"] = request_message_id or f"apigw-msg-{next(_counter)}="
+    return event
+
+
+def disconnect_event(connection_id: str) -> dict[str, Any]:
+    event = load_event("ws_disconnect.json")
+    event["requestContext"]["connectionId"] = connection_id
+    return event
+
+
+class Chat:
+    """One process's worth of the system: a container, a recording notifier, a fake model."""
+
+    def __init__(self, container: Container | None = None, env: dict[str, str] | None = None,
+                 llm: FakeLanguageModel | None = None, clock: Any = None) -> None:
+        self.container = container or build_container(env or {})
+        self.notifier = RecordingNotifier()
+        self.llm = llm or FakeLanguageModel()
+        self.container.adapters.notifier.override(providers.Object(self.notifier))
+        self.container.adapters.llm.override(providers.Object(self.llm))
+        if clock is not None:
+            self.container.adapters.clock.override(providers.Object(clock))
+        set_container(self.container)
+        self.statuses: list[int] = []
+
+    @property
+    def repository(self) -> Any:
+        return self.container.adapters.repository()
+
+    def connect(self, connection_id: str, customer_id: str | None = None, session_id: str | None = None,
+                **kwargs: Any) -> int:
+        code = connect.handler(connect_event(connection_id, customer_id, session_id, **kwargs), None)["statusCode"]
+        self.statuses.append(code)
+        return code
+
+    def send(self, connection_id: str, body: Any, request_message_id: str | None = None) -> int:
+        event = message_event(connection_id, body, request_message_id)
+        code = message.handler(copy.deepcopy(event), None)["statusCode"]
+        self.statuses.append(code)
+        return code
+
+    def say(self, connection_id: str, text: str, message_id: str | None = None, **fields: Any) -> int:
+        body = {"action": "sendMessage", "message": text, **fields}
+        if message_id is not None:
+            body["message_id"] = message_id
+        return self.send(connection_id, body)
+
+    def disconnect(self, connection_id: str) -> int:
+        return disconnect.handler(disconnect_event(connection_id), None)["statusCode"]
+
+    def session_of(self, connection_id: str) -> dict[str, Any]:
+        self.send(connection_id, {"action": "session"})
+        return self.frames(connection_id, "session")[-1]
+
+    def frames(self, connection_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        return self.notifier.of(connection_id, kind)
+
+    def last(self, connection_id: str) -> dict[str, Any]:
+        return self.notifier.of(connection_id)[-1]
+
+    def close(self) -> None:
+        self.container.adapters.notifier.reset_override()
+        self.container.adapters.llm.reset_override()
+        self.container.adapters.clock.reset_override()
+        set_container(None)
