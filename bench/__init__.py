@@ -1,0 +1,1 @@
+"""Benchmarks: each module runs alone (`python -m bench.NAME`) and all run with `make bench`."""
