@@ -62,7 +62,11 @@ class InMemorySessionRepository:
 
     def _put_session(self, session: Session) -> None:
         previous = self._sessions.get(session.session_id)
-        if previous is not None and previous.connection_id and previous.connection_id != session.connection_id:
+        if (
+            previous is not None
+            and previous.connection_id
+            and previous.connection_id != session.connection_id
+        ):
             self._by_connection.pop(previous.connection_id, None)
         if session.connection_id:
             self._by_connection[session.connection_id] = session.session_id

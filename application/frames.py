@@ -37,7 +37,9 @@ def message_frame(reply: Turn) -> dict[str, Any]:
 def history_frame(turns: list[Turn]) -> dict[str, Any]:
     return {
         "type": "history",
-        "turns": [{"role": str(t.role), "content": t.content, "created_at": iso(t.created_at)} for t in turns],
+        "turns": [
+            {"role": str(t.role), "content": t.content, "created_at": iso(t.created_at)} for t in turns
+        ],
     }
 
 

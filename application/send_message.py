@@ -132,7 +132,9 @@ class SendMessage:
             raise InvalidInput(f"message_id must be 1 to {MAX_MESSAGE_ID_CHARS} characters")
         return text
 
-    def _record(self, session_id: str, connection_id: str, turn: Turn) -> tuple[RecordedMessage, SessionStatus]:
+    def _record(
+        self, session_id: str, connection_id: str, turn: Turn
+    ) -> tuple[RecordedMessage, SessionStatus]:
         """Store the user turn under the state the session is really in: the bot's, or an agent's."""
         status = SessionStatus.ACTIVE
         for _ in range(3):
@@ -149,7 +151,10 @@ class SendMessage:
                     context_turns=self._settings.max_context_turns,
                 )
             except UnexpectedStatus as error:
-                if error.actual not in (SessionStatus.ACTIVE, SessionStatus.HANDOFF) or error.actual == status:
+                if (
+                    error.actual not in (SessionStatus.ACTIVE, SessionStatus.HANDOFF)
+                    or error.actual == status
+                ):
                     raise
                 status = SessionStatus(error.actual)
                 continue
@@ -227,10 +232,14 @@ class SendMessage:
         except Unavailable as error:
             if self._retry_queue is None:
                 self._release(session_id, message_id)
-                raise WriteNotDurable("the reply could not be stored and no retry queue is configured") from error
+                raise WriteNotDurable(
+                    "the reply could not be stored and no retry queue is configured"
+                ) from error
             log.warning("reply write failed after retries; queued for the turn writer", exc_info=True)
         try:
-            self._retry_queue.enqueue(PendingWrite("complete_exchange", session_id, message_id, reply, expires_at))
+            self._retry_queue.enqueue(
+                PendingWrite("complete_exchange", session_id, message_id, reply, expires_at)
+            )
         except Unavailable as error:
             self._release(session_id, message_id)
             raise WriteNotDurable("the reply could neither be stored nor queued") from error

@@ -29,7 +29,9 @@ class ConnectionSessions:
             return claimed
         found = self._repo.session_id_of_connection(connection_id)
         if found is None:
-            raise SessionNotFound("this connection has no session")
+            # $connect gives every connection a session; one that holds none has seen it resumed
+            # from a newer connection (or closed), so the answer is the same as for any stranger.
+            raise NotSessionOwner("this connection no longer holds a session")
         return found
 
     def owned(self, connection_id: str, claimed: str | None) -> Session:
@@ -75,7 +77,11 @@ class OpenSession:
                 return OpenedSession(resumed, resumed=True)
         now = self._clock.now()
         session = Session.open(
-            self._ids.session_id(), command.customer_id, command.connection_id, now, self._settings.session_ttl
+            self._ids.session_id(),
+            command.customer_id,
+            command.connection_id,
+            now,
+            self._settings.session_ttl,
         )
         self._repo.add(session)
         return OpenedSession(session, resumed=False)
@@ -143,9 +149,7 @@ class DisconnectCommand:
 class Disconnect:
     """``$disconnect``: mark the session disconnected; never delete it (it can be resumed)."""
 
-    def __init__(
-        self, repo: SessionRepository, clock: Clock, settings: ConversationSettings
-    ) -> None:
+    def __init__(self, repo: SessionRepository, clock: Clock, settings: ConversationSettings) -> None:
         self._repo = repo
         self._clock = clock
         self._settings = settings

@@ -10,7 +10,10 @@ from collections.abc import Sequence
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("entrypoints.local.serve", "run the whole system locally: WebSocket, Management API, chat page"),
+    "serve": (
+        "entrypoints.local.serve",
+        "run the whole system locally: WebSocket, Management API, chat page",
+    ),
     "chat": ("entrypoints.local.terminal", "chat with a running server from the terminal"),
     "create-table": ("entrypoints.commands.create_table", "create the DynamoDB table (GSI, TTL, Streams)"),
     "capacity": ("entrypoints.commands.capacity", "DynamoDB capacity and monthly cost for a message rate"),

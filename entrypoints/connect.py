@@ -27,7 +27,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     except Exception as error:
         code, kind = classify(error)
-        logger.log(40 if code >= 500 else 20, "connect refused: %s", kind, exc_info=code >= 500)
+        (logger.error if code >= 500 else logger.info)("connect refused: %s", kind, exc_info=code >= 500)
         return status(code)
     logger.info(
         "connected",

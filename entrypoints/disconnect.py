@@ -18,7 +18,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         session = get_container().use_cases.disconnect()(DisconnectCommand(request.connection_id))
     except Exception as error:
         code, kind = classify(error)
-        logger.log(40 if code >= 500 else 20, "disconnect failed: %s", kind, exc_info=code >= 500)
+        (logger.error if code >= 500 else logger.info)("disconnect failed: %s", kind, exc_info=code >= 500)
         return status(code)
     if session is None:
         # The index may lag a connect by a moment, or the session already moved to a new connection.

@@ -32,7 +32,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return refuse(error, notifier, request.connection_id)
 
 
-def describe(container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier) -> dict[str, Any]:
+def describe(
+    container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier
+) -> dict[str, Any]:
     session = container.use_cases.describe_session()(
         DescribeSessionCommand(request.connection_id, frame.optional_str("session_id"))
     )
@@ -40,7 +42,9 @@ def describe(container: Container, request: WebSocketRequest, frame: ClientFrame
     return ok()
 
 
-def history(container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier) -> dict[str, Any]:
+def history(
+    container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier
+) -> dict[str, Any]:
     settings = container.use_cases.settings()
     turns = container.use_cases.get_history()(
         HistoryCommand(
@@ -88,7 +92,9 @@ def send_message(
     return ok()
 
 
-def handoff(container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier) -> dict[str, Any]:
+def handoff(
+    container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier
+) -> dict[str, Any]:
     raise InvalidInput("handoff is not available yet")
 
 

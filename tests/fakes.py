@@ -28,3 +28,39 @@ class ManualClock:
         with self._lock:
             self._now += timedelta(seconds=seconds)
             self._mono += seconds
+
+
+class FlakyRepository:
+    """Wraps a repository; ``fail(method, times, error)`` makes its next calls raise."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self._failures: dict[str, list[BaseException]] = {}
+        self.calls: dict[str, int] = {}
+
+    def fail(self, method: str, times: int = 1, error: BaseException | None = None) -> None:
+        from application.errors import Unavailable
+
+        self._failures.setdefault(method, []).extend([error or Unavailable(f"injected {method}")] * times)
+
+    def __getattr__(self, name: str) -> object:
+        target = getattr(self.inner, name)
+        if not callable(target):
+            return target
+
+        def call(*args: object, **kwargs: object) -> object:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            pending = self._failures.get(name)
+            if pending:
+                raise pending.pop(0)
+            return target(*args, **kwargs)
+
+        return call
+
+
+class ListRetryQueue:
+    def __init__(self) -> None:
+        self.items: list[object] = []
+
+    def enqueue(self, write: object) -> None:
+        self.items.append(write)

@@ -24,8 +24,12 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
 
 
-def connect_event(connection_id: str, customer_id: str | None = None, session_id: str | None = None,
-                  authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
+def connect_event(
+    connection_id: str,
+    customer_id: str | None = None,
+    session_id: str | None = None,
+    authorizer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     event = load_event("ws_connect.json")
     query = {k: v for k, v in {"customer_id": customer_id, "session_id": session_id}.items() if v}
     event["queryStringParameters"] = query or None
@@ -53,8 +57,13 @@ def disconnect_event(connection_id: str) -> dict[str, Any]:
 class Chat:
     """One process's worth of the system: a container, a recording notifier, a fake model."""
 
-    def __init__(self, container: Container | None = None, env: dict[str, str] | None = None,
-                 llm: FakeLanguageModel | None = None, clock: Any = None) -> None:
+    def __init__(
+        self,
+        container: Container | None = None,
+        env: dict[str, str] | None = None,
+        llm: FakeLanguageModel | None = None,
+        clock: Any = None,
+    ) -> None:
         self.container = container or build_container(env or {})
         self.notifier = RecordingNotifier()
         self.llm = llm or FakeLanguageModel()
@@ -69,9 +78,12 @@ class Chat:
     def repository(self) -> Any:
         return self.container.adapters.repository()
 
-    def connect(self, connection_id: str, customer_id: str | None = None, session_id: str | None = None,
-                **kwargs: Any) -> int:
-        code = connect.handler(connect_event(connection_id, customer_id, session_id, **kwargs), None)["statusCode"]
+    def connect(
+        self, connection_id: str, customer_id: str | None = None, session_id: str | None = None, **kwargs: Any
+    ) -> int:
+        code = connect.handler(connect_event(connection_id, customer_id, session_id, **kwargs), None)[
+            "statusCode"
+        ]
         self.statuses.append(code)
         return code
 
