@@ -40,8 +40,18 @@ def _dynamodb_repository(*_: Any, **__: Any) -> Any:
     raise NotImplementedError("SESSION_STORE=dynamodb arrives with the DynamoDB adapter")
 
 
-def _bedrock_model(*_: Any, **__: Any) -> Any:
-    raise NotImplementedError("LLM_PROVIDER=bedrock arrives with the Bedrock adapter")
+def _bedrock_model(
+    session_factory: Any, region: str, model_id: str, max_tokens: int, temperature: float
+) -> Any:
+    # Imported here so that the fake-model mode never loads the Bedrock adapter.
+    from adapters.bedrock import BedrockLanguageModel, bedrock_runtime_client
+
+    return BedrockLanguageModel(
+        model_id=model_id,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        client_factory=lambda: bedrock_runtime_client(session_factory(), region),
+    )
 
 
 def _notifier_for(management_api: ManagementApiClients, endpoint: str) -> Any:
@@ -68,7 +78,14 @@ class Adapters(containers.DeclarativeContainer):
         first_token_ms=config.fake_llm_first_token_ms,
         tokens_per_second=config.fake_llm_tokens_per_second,
     )
-    bedrock_llm = providers.Singleton(_bedrock_model)
+    bedrock_llm = providers.Singleton(
+        _bedrock_model,
+        session_factory=boto_session.provider,
+        region=config.region,
+        model_id=config.model_id,
+        max_tokens=config.llm_max_tokens,
+        temperature=config.llm_temperature,
+    )
     llm = providers.Selector(config.llm_provider, fake=fake_llm, bedrock=bedrock_llm)
 
     management_api = providers.Singleton(
