@@ -34,6 +34,27 @@ def message_frame(reply: Turn) -> dict[str, Any]:
     }
 
 
+# API Gateway refuses frames over 128 KB. One character of content costs at most 6 bytes of a frame
+# (a control character escaped as \uXXXX; any other is 1 to 4 bytes of UTF-8), so this many always
+# fit beside the frame's other fields, whatever the encoding of the text.
+MAX_CONTENT_CHARS = 16_000
+
+
+def message_frames(reply: Turn, max_chars: int = MAX_CONTENT_CHARS) -> list[dict[str, Any]]:
+    """The ``message`` frames of a reply. A reply of up to ``max_chars`` characters (every reply at
+    the default LLM_MAX_TOKENS) is one frame, exactly ``message_frame``. A longer one is ``parts``
+    frames, each with ``part`` (from 0) and ``parts``: joined in part order, their ``content`` is
+    the whole reply. A frame without ``parts`` is whole."""
+    content = reply.content
+    if len(content) <= max_chars:
+        return [message_frame(reply)]
+    pieces = [content[start : start + max_chars] for start in range(0, len(content), max_chars)]
+    return [
+        {**message_frame(reply), "content": piece, "part": number, "parts": len(pieces)}
+        for number, piece in enumerate(pieces)
+    ]
+
+
 def history_frame(turns: list[Turn]) -> dict[str, Any]:
     return {
         "type": "history",

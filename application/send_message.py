@@ -8,7 +8,7 @@ from collections.abc import Callable
 from attrs import evolve, frozen
 
 from application.errors import ConnectionGone, MessageInProgress, ModelFailed, Unavailable, WriteNotDurable
-from application.frames import message_frame
+from application.frames import message_frames
 from application.ports import (
     Clock,
     Delta,
@@ -104,7 +104,8 @@ class SendMessage:
         if recorded.existing is not None:
             stored = self._take_over(session_id, recorded.existing)
             if stored is not None:
-                self._notifier.push(command.connection_id, message_frame(stored))
+                for frame in message_frames(stored):
+                    self._notifier.push(command.connection_id, frame)
                 return evolve(outcome, replayed=True)
             turn = Turn(
                 turn_id=recorded.existing.user_turn_id,
@@ -216,7 +217,8 @@ class SendMessage:
         gone = stream.gone
         if not gone:
             try:
-                self._notifier.push(command.connection_id, message_frame(reply))
+                for frame in message_frames(reply):
+                    self._notifier.push(command.connection_id, frame)
             except ConnectionGone:
                 gone = True
         if gone and self._on_client_gone is not None:
