@@ -32,6 +32,9 @@ check: lint typecheck test
 bench: $(STAMP)  ## every benchmark of BENCHMARKS.md, in one run
 	$(BIN)/python -m bench
 
+package: $(STAMP)  ## the Lambda artifact: build/lambda/ and build/manga-assist-lambda.zip (needs PyPI)
+	$(BIN)/python -m deploy.package
+
 lock:  ## re-pin dependencies after editing pyproject.toml
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet uv
 	.venv-lock/bin/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock

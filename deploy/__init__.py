@@ -1,0 +1,1 @@
+"""Deployment tooling: the Lambda artifact that ``template.yaml`` deploys (not shipped to Lambda)."""
