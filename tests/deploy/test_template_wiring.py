@@ -1,0 +1,161 @@
+"""What the design asks of the deployed system, read from template.yaml: least privilege, partial
+batch failures, bounded retries, stream filters that pass the records each worker exists for."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.deploy.conftest import ROOT, functions, sam_template
+
+EVENTS = ROOT / "tests" / "events"
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {n: r for n, r in sam_template()["Resources"].items() if r["Type"] == kind}
+
+
+def statements(function: str) -> list[dict[str, Any]]:
+    return [s for policy in functions()[function]["Policies"] for s in policy["Statement"]]
+
+
+def actions(function: str) -> set[str]:
+    found: set[str] = set()
+    for statement in statements(function):
+        action = statement["Action"]
+        found.update([action] if isinstance(action, str) else action)
+    return found
+
+
+@pytest.mark.parametrize("function", sorted(functions()))
+def test_each_role_names_its_actions_and_resources(function: str) -> None:
+    for statement in statements(function):
+        named = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        assert statement["Effect"] == "Allow"
+        assert not any("*" in action for action in named), statement
+        assert statement["Resource"] != "*", statement
+
+
+def test_only_the_functions_that_push_may_push_and_only_the_message_path_streams() -> None:
+    pushers = {name for name in functions() if "execute-api:ManageConnections" in actions(name)}
+    assert pushers == {"MessageFunction", "HandoffFunction", "SessionCleanupFunction"}
+    streamers = {name for name in functions() if "bedrock:InvokeModelWithResponseStream" in actions(name)}
+    assert streamers == {"MessageFunction"}
+    assert {name for name in functions() if "sqs:SendMessage" in actions(name)} == {
+        "MessageFunction", "SummaryGeneratorFunction", "SessionCleanupFunction",
+    }  # fmt: skip
+
+
+def test_message_function_as_the_design_says() -> None:
+    message = functions()["MessageFunction"]
+    assert message["Timeout"] == 30
+    assert sam_template()["Parameters"]["MessageReservedConcurrency"]["Default"] == 500
+
+
+def test_table_as_the_contract_says() -> None:
+    (table,) = resources("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["PK", "SK"]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "GSI2-connection-lookup"
+    assert index["KeySchema"] == [{"AttributeName": "connection_id", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert props["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_event_sources_report_partial_failures_and_give_up_boundedly() -> None:
+    mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"] for m in resources(
+        "AWS::Lambda::EventSourceMapping").values()}  # fmt: skip
+    assert set(mappings) == {"TurnWriterFunction", "SummaryGeneratorFunction", "SessionCleanupFunction"}
+    for name, mapping in mappings.items():
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
+    for name in ("SummaryGeneratorFunction", "SessionCleanupFunction"):
+        stream = mappings[name]
+        assert stream["BisectBatchOnFunctionError"] is True
+        assert 0 <= stream["MaximumRetryAttempts"] <= 10
+        assert 60 <= stream["MaximumRecordAgeInSeconds"] <= 86400
+        assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["StreamFailureQueue", "Arn"]
+        }
+    queue = sam_template()["Resources"]["RetryQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * functions()["TurnWriterFunction"]["Timeout"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
+def test_every_function_has_error_and_throttle_alarms_and_queues_their_depth_alarm() -> None:
+    watched = {
+        (a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"].get("Ref")
+         or a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0])
+        for a in resources("AWS::CloudWatch::Alarm").values()
+    }  # fmt: skip
+    for function in functions():
+        assert {("Errors", function), ("Throttles", function)} <= watched
+    assert ("ApproximateNumberOfMessagesVisible", "RetryDeadLetterQueue") in watched
+    assert ("ApproximateNumberOfMessagesVisible", "StreamFailureQueue") in watched
+    assert {("IteratorAge", "SummaryGeneratorFunction"), ("IteratorAge", "SessionCleanupFunction")} <= watched
+
+
+def matches(pattern: Any, event: Any) -> bool:
+    """Lambda's event filtering, as far as these patterns use it: nested keys, value lists, prefix."""
+    if isinstance(pattern, dict):
+        return isinstance(event, dict) and all(
+            k in event and matches(v, event[k]) for k, v in pattern.items()
+        )
+    return any(
+        event.startswith(option["prefix"]) if isinstance(option, dict) else event == option
+        for option in pattern
+    )
+
+
+def stream_filter(function: str) -> dict[str, Any]:
+    for mapping in resources("AWS::Lambda::EventSourceMapping").values():
+        if mapping["Properties"]["FunctionName"]["Ref"] == function:
+            (only,) = mapping["Properties"]["FilterCriteria"]["Filters"]
+            return json.loads(only["Pattern"])  # type: ignore[no-any-return]
+    raise LookupError(function)
+
+
+def stream_record(name: str, **changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((EVENTS / name).read_text())["Records"][0]
+    record.update(changes)
+    return record
+
+
+def test_summary_generator_wakes_for_new_turns_only() -> None:
+    pattern = stream_filter("SummaryGeneratorFunction")
+    turn = stream_record("ddb_stream_turn_insert.json")
+    assert matches(pattern, turn)
+    summary = stream_record("ddb_stream_turn_insert.json")
+    summary["dynamodb"]["Keys"]["SK"]["S"] = "SUMMARY#0001"
+    assert not matches(pattern, summary)
+    assert not matches(pattern, stream_record("ddb_stream_ttl_remove.json"))
+
+
+def test_session_cleanup_wakes_for_expiries_of_meta_only() -> None:
+    pattern = stream_filter("SessionCleanupFunction")
+    assert matches(pattern, stream_record("ddb_stream_ttl_remove.json"))
+    deleted_by_code = stream_record("ddb_stream_ttl_remove.json")
+    del deleted_by_code["userIdentity"]
+    assert not matches(pattern, deleted_by_code)
+    expired_turn = stream_record("ddb_stream_ttl_remove.json")
+    expired_turn["dynamodb"]["Keys"]["SK"]["S"] = "TURN#0001"
+    assert not matches(pattern, expired_turn)
+    assert not matches(pattern, stream_record("ddb_stream_turn_insert.json"))
+
+
+def test_authorizer_is_optional_and_guards_connect_only() -> None:
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in resources("AWS::ApiGatewayV2::Route").values()
+    }
+    assert set(routes) == {"$connect", "$default", "$disconnect"}
+    assert routes["$connect"]["AuthorizationType"] == {"Fn::If": ["HasAuthorizer", "CUSTOM", "NONE"]}
+    assert "AuthorizationType" not in routes["$default"] and "AuthorizationType" not in routes["$disconnect"]
+    (authorizer,) = resources("AWS::ApiGatewayV2::Authorizer").values()
+    assert authorizer["Condition"] == "HasAuthorizer"
+    assert authorizer["Properties"]["AuthorizerType"] == "REQUEST"
