@@ -36,7 +36,7 @@ TOPICS = (
     ),
     (
         ("recommend", "suggest", "like", "similar"),
-        "If you enjoyed that, you might love Frieren, Dungeon Meshi or Blue Period: all three are favourites.",
+        "If you enjoyed that, you might love Frieren, Dungeon Meshi or Blue Period: all three are loved.",
     ),
     (
         ("price", "cost", "discount", "sale"),
@@ -67,10 +67,12 @@ class FakeLanguageModel:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._failures: deque[InjectedFailure] = deque()
-        self.prompts: list[Prompt] = []
+        self.prompts: list[Prompt] = []  # what stream_reply was asked: the replies
+        self.completions: list[Prompt] = []  # what complete was asked: the summaries
 
     @property
     def calls(self) -> int:
+        """Replies the model was asked for (summaries are counted in ``completions``)."""
         return len(self.prompts)
 
     def fail_next(self, error: Exception | None = None, after_deltas: int = 0) -> None:
@@ -98,7 +100,7 @@ class FakeLanguageModel:
 
     def complete(self, prompt: Prompt) -> tuple[str, Usage]:
         with self._lock:
-            self.prompts.append(prompt)
+            self.completions.append(prompt)
             failure = self._failures.popleft() if self._failures else None
         if failure is not None:
             raise failure.error
@@ -126,10 +128,14 @@ class FakeLanguageModel:
 
 
 def _summarize(messages: Sequence[PromptMessage]) -> str:
-    """A deterministic summary: who asked what, in a line each."""
-    lines = []
-    for message in messages:
-        first = message.text.strip().splitlines()[0] if message.text.strip() else ""
-        who = "Customer" if message.role is Role.USER else "MangaAssist"
-        lines.append(f"{who}: {first[:80]}")
-    return "Conversation so far — " + " | ".join(lines[-12:])
+    """A deterministic summary: the earlier summary's gist and the customer's questions, shortened."""
+    text = "\n".join(m.text for m in messages if m.role is Role.USER)
+    earlier = [line for line in text.splitlines() if line.startswith("Previous summary:")]
+    asked = [
+        line[len("Customer: ") :][:60].strip() for line in text.splitlines() if line.startswith("Customer: ")
+    ]
+    parts = ["Earlier: see previous summary."] if earlier else []
+    parts.append(
+        "The customer asked about: " + "; ".join(asked[-10:]) + "." if asked else "No questions yet."
+    )
+    return " ".join(parts)

@@ -12,9 +12,10 @@ from datetime import datetime
 from attrs import define, evolve
 
 from application.errors import ConcurrentUpdate
+from application.events import ChangeEvent, SessionExpired, TurnsCounted
 from application.ports import ConversationContext, MessageRecord, RecordedMessage
 from domain.errors import NotSessionOwner, SessionNotFound, UnexpectedStatus
-from domain.model import Session, SessionStatus, Summary, Turn
+from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
 
 @define
@@ -33,7 +34,8 @@ class InMemorySessionRepository:
         self._turns: dict[str, dict[str, Turn]] = defaultdict(dict)
         self._messages: dict[str, dict[str, _Message]] = defaultdict(dict)
         self._summaries: dict[str, list[Summary]] = defaultdict(list)
-        self.listeners: list[Callable[[str, str, object], None]] = []
+        self._handoffs: dict[str, list[Handoff]] = defaultdict(list)
+        self.listeners: list[Callable[[ChangeEvent], None]] = []
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -121,7 +123,7 @@ class InMemorySessionRepository:
             if known is not None and known.reply_turn_id is None:
                 known.lease_until = None
 
-    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> None:
+    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> bool:
         with self._lock:
             if session_id not in self._sessions:
                 raise SessionNotFound(session_id)
@@ -129,10 +131,11 @@ class InMemorySessionRepository:
             if known is None:
                 raise SessionNotFound(f"message {message_id} of {session_id}")
             if known.reply_turn_id is not None or reply.turn_id in self._turns[session_id]:
-                return  # already stored: a repeat is a success
+                return False  # already stored: a repeat is a success
             known.reply_turn_id = reply.turn_id
             known.lease_until = None
             self._add_turn(session_id, reply, expires_at)
+            return True
 
     def _add_turn(self, session_id: str, turn: Turn, expires_at: datetime) -> None:
         bisect.insort(self._turn_ids[session_id], turn.turn_id)
@@ -144,7 +147,7 @@ class InMemorySessionRepository:
             updated_at=max(session.updated_at, turn.created_at),
             expires_at=max(session.expires_at, expires_at),
         )
-        self._emit("turn", session_id, turn)
+        self._emit(TurnsCounted(session_id, session.turn_count, session.turn_count + 1))
 
     def _live(self, session_id: str, now: datetime) -> Session:
         session = self._sessions.get(session_id)
@@ -181,8 +184,89 @@ class InMemorySessionRepository:
             summaries = self._summaries[session_id]
             return max(summaries, key=lambda s: s.last_turn_id) if summaries else None
 
-    # --- change events (feed the in-process workers) ----------------------------------------------
+    # --- the asynchronous half --------------------------------------------------------------------
 
-    def _emit(self, kind: str, session_id: str, item: object) -> None:
+    def turns_after(self, session_id: str, after_turn_id: str | None, limit: int) -> Sequence[Turn]:
+        with self._lock:
+            ids = self._turn_ids[session_id]
+            start = bisect.bisect_right(ids, after_turn_id) if after_turn_id else 0
+            return [self._turns[session_id][i] for i in ids[start : start + limit]]
+
+    def add_summary(self, summary: Summary) -> bool:
+        with self._lock:
+            stored = self._summaries[summary.session_id]
+            if any(s.last_turn_id == summary.last_turn_id for s in stored):
+                return False
+            stored.append(summary)
+            return True
+
+    def record_transition(
+        self, current: Session, updated: Session, announcement: Turn, handoff: Handoff | None = None
+    ) -> None:
+        with self._lock:
+            session_id = current.session_id
+            # Every condition first, as one DynamoDB transaction would: a refusal changes nothing.
+            if announcement.turn_id in self._turns[session_id]:
+                raise ConcurrentUpdate(f"turn {announcement.turn_id} exists")
+            if handoff is not None and any(
+                h.handoff_id == handoff.handoff_id for h in self._handoffs[session_id]
+            ):
+                raise ConcurrentUpdate(f"handoff {handoff.handoff_id} exists")
+            self.replace(current, updated)
+            if handoff is not None:
+                self._handoffs[session_id].append(handoff)
+            self._add_turn(session_id, announcement, updated.expires_at)
+
+    def add_turn(
+        self, session_id: str, turn: Turn, expected_status: SessionStatus, expires_at: datetime
+    ) -> bool:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise SessionNotFound(session_id)
+            if session.status != expected_status:
+                raise UnexpectedStatus(session.status)
+            if turn.turn_id in self._turns[session_id]:
+                return False
+            self._add_turn(session_id, turn, expires_at)
+            return True
+
+    def handoffs(self, session_id: str) -> Sequence[Handoff]:
+        with self._lock:
+            return list(self._handoffs[session_id])
+
+    def delete_session(self, session_id: str) -> int:
+        with self._lock:
+            session = self._sessions.pop(session_id, None)
+            if session is not None and session.connection_id:
+                self._by_connection.pop(session.connection_id, None)
+            count = (
+                int(session is not None)
+                + len(self._turns.pop(session_id, {}))
+                + len(self._messages.pop(session_id, {}))
+                + len(self._summaries.pop(session_id, []))
+                + len(self._handoffs.pop(session_id, []))
+            )
+            self._turn_ids.pop(session_id, None)
+            return count
+
+    def expire_due(self, now: datetime) -> list[SessionExpired]:
+        """What DynamoDB's TTL service does: remove the META of every session idle past its expiry,
+        leaving the rest for the cleanup worker, which the change feed tells."""
+        with self._lock:
+            expired = [s for s in self._sessions.values() if s.is_expired(now)]
+            events = []
+            for session in expired:
+                del self._sessions[session.session_id]
+                if session.connection_id:
+                    self._by_connection.pop(session.connection_id, None)
+                events.append(SessionExpired(session.session_id, session.connection_id))
+        for event in events:
+            self._emit(event)
+        return events
+
+    # --- change feed (feeds the in-process workers, as DynamoDB Streams feed the Lambda ones) -------
+
+    def _emit(self, event: ChangeEvent) -> None:
         for listener in list(self.listeners):
-            listener(kind, session_id, item)
+            listener(event)

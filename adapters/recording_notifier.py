@@ -15,6 +15,7 @@ class RecordingNotifier:
         self._lock = threading.Lock()
         self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
+        self.closed: set[str] = set()
         self.gone_after: dict[str, int] = {}  # connection -> pushes it accepts before it goes away
         self.pushes = 0
 
@@ -38,3 +39,8 @@ class RecordingNotifier:
         with self._lock:
             self.frames.clear()
             self.pushes = 0
+
+    def close(self, connection_id: str) -> None:
+        with self._lock:
+            self.closed.add(connection_id)
+            self.gone.add(connection_id)

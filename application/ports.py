@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from domain.model import Role, Session, SessionStatus, Summary, Turn
+from domain.model import Handoff, Role, Session, SessionStatus, Summary, Turn
 
 Frame = Mapping[str, Any]
 
@@ -94,9 +94,10 @@ class SessionRepository(Protocol):
     def release_message(self, session_id: str, message_id: str) -> None:
         """Give the lease up early (the model failed), so the client's retry need not wait for it."""
 
-    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> None:
+    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> bool:
         """Atomically store the reply turn, mark the message answered, count the turn and refresh the
-        session's expiry. Safe to repeat: a reply already stored is a success."""
+        session's expiry. Safe to repeat: a reply already stored is a success (returns False; True when
+        this call stored it)."""
 
     def load_context(self, session_id: str, context_turns: int) -> ConversationContext:
         """The latest summary and at most ``context_turns`` turns after it, oldest first."""
@@ -105,6 +106,35 @@ class SessionRepository(Protocol):
         """The last ``limit`` turns, oldest first."""
 
     def message_record(self, session_id: str, message_id: str) -> MessageRecord | None: ...
+
+    # --- the asynchronous half: summaries, handoffs, expiry -------------------------------------
+
+    def latest_summary(self, session_id: str) -> Summary | None: ...
+
+    def turns_after(self, session_id: str, after_turn_id: str | None, limit: int) -> Sequence[Turn]:
+        """At most ``limit`` turns following ``after_turn_id`` (from the first turn if ``None``),
+        oldest first."""
+
+    def add_summary(self, summary: Summary) -> bool:
+        """Store a summary unless one covering the same last turn exists (then False: a repeat)."""
+
+    def record_transition(
+        self, current: Session, updated: Session, announcement: Turn, handoff: Handoff | None = None
+    ) -> None:
+        """All or nothing: the session moves from ``current``'s state to ``updated`` (guarded like
+        ``replace``), the system turn ``announcement`` is stored and counted, and ``handoff`` (when
+        given) is recorded. Raises ``ConcurrentUpdate`` if the session changed meanwhile."""
+
+    def add_turn(
+        self, session_id: str, turn: Turn, expected_status: SessionStatus, expires_at: datetime
+    ) -> bool:
+        """Store and count one turn (an agent's reply) if the session is in ``expected_status``;
+        False if a turn with this id is already stored. Raises ``UnexpectedStatus``/``SessionNotFound``."""
+
+    def handoffs(self, session_id: str) -> Sequence[Handoff]: ...
+
+    def delete_session(self, session_id: str) -> int:
+        """Delete every item left of the session (its META may already be gone); the count deleted."""
 
 
 class RetryQueue(Protocol):
@@ -165,6 +195,9 @@ class TokenCounter(Protocol):
 class Notifier(Protocol):
     def push(self, connection_id: str, frame: Frame) -> None:
         """Send one frame to a connection. Raises ``ConnectionGone`` if the client left."""
+
+    def close(self, connection_id: str) -> None:
+        """Close a connection from the server side; a connection already gone is no error."""
 
 
 # --- time and ids ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from attrs import evolve, field, frozen
+from attrs import evolve, frozen
 
 from domain.errors import IllegalTransition, SessionNotResumable
 
@@ -35,6 +35,8 @@ class Session:
     expires_at: datetime
     turn_count: int = 0
     resumed: bool = False  # this connection's $connect attached to an existing session
+    agent_id: str | None = None  # the human agent holding the session during a handoff
+    agent_connection_id: str | None = None  # where the agent's console receives the customer's words
 
     @classmethod
     def open(
@@ -88,16 +90,32 @@ class Session:
         status = SessionStatus.HANDOFF if self.status is SessionStatus.HANDOFF else SessionStatus.DISCONNECTED
         return evolve(self, connection_id=None, status=status).touch(now, idle)
 
-    def hand_off(self, now: datetime, idle: timedelta) -> Session:
+    def hand_off(
+        self,
+        now: datetime,
+        idle: timedelta,
+        agent_id: str | None = None,
+        agent_connection_id: str | None = None,
+    ) -> Session:
         if self.status is not SessionStatus.ACTIVE:
             raise IllegalTransition(f"{self.status} -> handoff")
-        return evolve(self, status=SessionStatus.HANDOFF).touch(now, idle)
+        return evolve(
+            self, status=SessionStatus.HANDOFF, agent_id=agent_id, agent_connection_id=agent_connection_id
+        ).touch(now, idle)
+
+    def assign_agent(
+        self, agent_id: str, agent_connection_id: str | None, now: datetime, idle: timedelta
+    ) -> Session:
+        """An agent picks up a session already handed off (for example, one the customer asked for)."""
+        if self.status is not SessionStatus.HANDOFF:
+            raise IllegalTransition(f"{self.status}: no handoff to pick up")
+        return evolve(self, agent_id=agent_id, agent_connection_id=agent_connection_id).touch(now, idle)
 
     def release_to_bot(self, now: datetime, idle: timedelta) -> Session:
         if self.status is not SessionStatus.HANDOFF:
             raise IllegalTransition(f"{self.status} -> active")
         status = SessionStatus.ACTIVE if self.connection_id else SessionStatus.DISCONNECTED
-        return evolve(self, status=status).touch(now, idle)
+        return evolve(self, status=status, agent_id=None, agent_connection_id=None).touch(now, idle)
 
     def close(self, now: datetime) -> Session:
         if self.status is SessionStatus.CLOSED:
@@ -145,8 +163,10 @@ class Summary:
 
 @frozen
 class Handoff:
+    """A transfer of the session to a human agent; ``handoff_id`` sorts in time order."""
+
+    handoff_id: str
     session_id: str
     agent_id: str
     reason: str
     timestamp: datetime
-    handoff_id: str = field(default="")

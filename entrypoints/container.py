@@ -20,9 +20,13 @@ from adapters.fake_llm import FakeLanguageModel
 from adapters.memory import InMemorySessionRepository
 from adapters.system import RandomIds, SystemClock
 from adapters.tokens import CalibratedTokenCounter
+from application.expiry import ExpireSession
+from application.handoff import AgentReply, ForwardToAgent, ReleaseToBot, StartHandoff
+from application.replay import ReplayWrite
 from application.send_message import SendMessage
 from application.sessions import ConnectionSessions, DescribeSession, Disconnect, GetHistory, OpenSession
 from application.settings import DEFAULT_SYSTEM_PROMPT, ConversationSettings
+from application.summaries import RollSummary
 from entrypoints.settings import load_settings
 
 
@@ -124,6 +128,29 @@ class UseCases(containers.DeclarativeContainer):
         settings=settings,
         retry_queue=adapters.retry_queue,
     )
+    # The asynchronous half. Those that push are given ``notifier`` per invocation too.
+    roll_summary = providers.Factory(
+        RollSummary,
+        repo=adapters.repository,
+        llm=adapters.llm,
+        counter=adapters.token_counter,
+        clock=adapters.clock,
+        every_turns=config.summary_every_turns,
+        max_prompt_tokens=config.max_context_tokens,
+    )
+    replay_write = providers.Factory(ReplayWrite, repo=adapters.repository)
+    expire_session = providers.Factory(ExpireSession, repo=adapters.repository)
+    forward_to_agent = providers.Factory(ForwardToAgent, repo=adapters.repository)
+    _handoff_kwargs = dict(
+        repo=adapters.repository,
+        clock=adapters.clock,
+        ids=adapters.ids,
+        counter=adapters.token_counter,
+        settings=settings,
+    )
+    start_handoff = providers.Factory(StartHandoff, **_handoff_kwargs)
+    agent_reply = providers.Factory(AgentReply, **_handoff_kwargs)
+    release_to_bot = providers.Factory(ReleaseToBot, **_handoff_kwargs)
 
 
 class Container(containers.DeclarativeContainer):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from application.frames import history_frame, session_frame
+from application.handoff import StartHandoffCommand
 from application.ports import Notifier
 from application.send_message import SendMessageCommand
 from application.sessions import DescribeSessionCommand, HistoryCommand
@@ -67,6 +68,7 @@ def send_message(
     use_case = container.use_cases.send_message(
         notifier=notifier,
         on_client_gone=lambda session_id, connection_id: disconnect.detach(session_id, connection_id),
+        on_forward=container.use_cases.forward_to_agent(notifier=notifier),
     )
     outcome = use_case(
         SendMessageCommand(
@@ -95,7 +97,14 @@ def send_message(
 def handoff(
     container: Container, request: WebSocketRequest, frame: ClientFrame, notifier: Notifier
 ) -> dict[str, Any]:
-    raise InvalidInput("handoff is not available yet")
+    container.use_cases.start_handoff(notifier=notifier)(
+        StartHandoffCommand(
+            reason=frame.optional_str("reason", max_chars=500) or "",
+            session_id=frame.optional_str("session_id"),
+            connection_id=request.connection_id,
+        )
+    )
+    return ok()
 
 
 ROUTES: dict[str, Route] = {

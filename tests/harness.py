@@ -15,6 +15,7 @@ from adapters.fake_llm import FakeLanguageModel
 from adapters.recording_notifier import RecordingNotifier
 from entrypoints import connect, disconnect, message
 from entrypoints.container import Container, build_container, set_container
+from entrypoints.inprocess import InProcessWorkers
 
 EVENTS = Path(__file__).parent / "events"
 _counter = itertools.count(1)
@@ -73,6 +74,14 @@ class Chat:
             self.container.adapters.clock.override(providers.Object(clock))
         set_container(self.container)
         self.statuses: list[int] = []
+        self.workers: InProcessWorkers | None = None
+        if hasattr(self.repository, "listeners"):
+            self.workers = InProcessWorkers(self.container, self.notifier)
+
+    def settle(self) -> None:
+        """Let the asynchronous half catch up (in Lambda: Streams and SQS deliveries)."""
+        if self.workers is not None:
+            self.workers.drain()
 
     @property
     def repository(self) -> Any:
@@ -85,12 +94,14 @@ class Chat:
             "statusCode"
         ]
         self.statuses.append(code)
+        self.settle()
         return code
 
     def send(self, connection_id: str, body: Any, request_message_id: str | None = None) -> int:
         event = message_event(connection_id, body, request_message_id)
         code = message.handler(copy.deepcopy(event), None)["statusCode"]
         self.statuses.append(code)
+        self.settle()
         return code
 
     def say(self, connection_id: str, text: str, message_id: str | None = None, **fields: Any) -> int:
@@ -100,7 +111,9 @@ class Chat:
         return self.send(connection_id, body)
 
     def disconnect(self, connection_id: str) -> int:
-        return disconnect.handler(disconnect_event(connection_id), None)["statusCode"]
+        code = disconnect.handler(disconnect_event(connection_id), None)["statusCode"]
+        self.settle()
+        return int(code)
 
     def session_of(self, connection_id: str) -> dict[str, Any]:
         self.send(connection_id, {"action": "session"})

@@ -1,0 +1,99 @@
+"""Rolling summaries: each time a session passes a multiple of N turns, the turns since the previous
+summary (and that summary) are summarized, so prompts stay short however long the conversation."""
+
+from __future__ import annotations
+
+import logging
+
+from attrs import frozen
+
+from application.ports import Clock, LanguageModel, Prompt, PromptMessage, SessionRepository, TokenCounter
+from domain.model import Role, Summary, Turn
+
+log = logging.getLogger(__name__)
+
+SUMMARY_INSTRUCTIONS = (
+    "You summarize customer-support conversations of MangaAssist, an online manga store. Write a short "
+    "factual summary (at most 120 words) of what the customer wants, what they were told, and anything "
+    "still open (orders, titles, volumes). No greetings, no advice."
+)
+
+
+def summary_due(before: int, after: int, every_turns: int) -> bool:
+    """Did the turn count pass a multiple of ``every_turns``?"""
+    return after // every_turns > before // every_turns
+
+
+@frozen
+class RollSummaryCommand:
+    session_id: str
+    turn_count: int
+
+
+class RollSummary:
+    def __init__(
+        self,
+        repo: SessionRepository,
+        llm: LanguageModel,
+        counter: TokenCounter,
+        clock: Clock,
+        every_turns: int,
+        max_prompt_tokens: int,
+    ) -> None:
+        self._repo = repo
+        self._llm = llm
+        self._counter = counter
+        self._clock = clock
+        self._every = every_turns
+        self._budget = max_prompt_tokens
+
+    def __call__(self, command: RollSummaryCommand) -> Summary | None:
+        """The summary stored, or ``None`` when there is nothing (new) to summarize. Safe to repeat and
+        to receive out of order: a target already covered, or passed, is skipped."""
+        target = command.turn_count // self._every * self._every
+        latest = self._repo.latest_summary(command.session_id)
+        covered = latest.turns_covered if latest else 0
+        if target <= covered:
+            return None
+        turns = list(
+            self._repo.turns_after(
+                command.session_id, latest.last_turn_id if latest else None, target - covered
+            )
+        )
+        if not turns:
+            return None
+        text, _ = self._llm.complete(self._prompt(latest, turns))
+        summary = Summary(
+            session_id=command.session_id,
+            text=text.strip(),
+            last_turn_id=turns[-1].turn_id,
+            turns_covered=covered + len(turns),
+            created_at=self._clock.now(),
+        )
+        if not self._repo.add_summary(summary):
+            log.info("summary already stored", extra={"session_id": command.session_id})
+            return None
+        return summary
+
+    def _prompt(self, previous: Summary | None, turns: list[Turn]) -> Prompt:
+        """One user message holding the previous summary and the transcript, every part cut to a
+        share of the budget so that a few huge messages cannot blow it."""
+        instructions_cost = self._counter.count(SUMMARY_INSTRUCTIONS)
+        parts = ([f"Previous summary:\n{previous.text}"] if previous else []) + [
+            f"{'Customer' if t.role is Role.USER else 'Note' if t.role is Role.SYSTEM else 'MangaAssist'}: "
+            f"{t.content}"
+            for t in turns
+        ]
+        share = max(16, (self._budget - instructions_cost - 64) // len(parts))
+        fitted = [self._cut(part, share) for part in parts]
+        transcript = "Summarize this conversation:\n\n" + "\n".join(fitted)
+        estimated = instructions_cost + self._counter.count(transcript) + 8
+        return Prompt([SUMMARY_INSTRUCTIONS], [PromptMessage(Role.USER, transcript)], estimated)
+
+    def _cut(self, text: str, budget: int) -> str:
+        if self._counter.count(text) <= budget:
+            return text
+        keep = len(text) * budget // max(1, self._counter.count(text))
+        while keep > 0 and self._counter.count(text[:keep] + " […]") > budget:
+            keep = keep * 9 // 10
+        return text[:keep] + " […]"

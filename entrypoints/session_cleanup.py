@@ -1,0 +1,45 @@
+"""DynamoDB Streams (TTL ``REMOVE`` of a META item) → delete what remains of the expired session and
+close its live connection. Deletes made by anyone but the TTL service are ignored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from entrypoints.container import get_container
+from entrypoints.lambda_logging import bind, logger
+from entrypoints.stream_records import expired_session
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def handle_record(record: DynamoDBRecord) -> None:
+    expired = expired_session(record.raw_event)
+    if expired is None:
+        return
+    container = get_container()
+    callback = container.config.websocket_callback_url()
+    if callback:
+        notifier = container.adapters.notifier(endpoint=callback)
+    else:
+        notifier = None
+        logger.warning("WEBSOCKET_CALLBACK_URL is not set: expired sessions' connections stay open")
+    deleted = container.use_cases.expire_session(notifier=notifier or _NoConnections())(expired)
+    logger.info("expired session removed", extra={"session_id": expired.session_id, "items_deleted": deleted})
+
+
+class _NoConnections:
+    def push(self, connection_id: str, frame: Any) -> None:
+        return None
+
+    def close(self, connection_id: str) -> None:
+        return None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    bind(context)
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

@@ -1,0 +1,36 @@
+"""DynamoDB Streams → rolling summaries. Reports partial batch failures: a record that fails is
+retried alone (with bisection) and never blocks or replays the others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from application.summaries import RollSummaryCommand, summary_due
+from entrypoints.container import get_container
+from entrypoints.lambda_logging import bind, logger
+from entrypoints.stream_records import turns_counted
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def handle_record(record: DynamoDBRecord) -> None:
+    change = turns_counted(record.raw_event)
+    container = get_container()
+    if change is None or not summary_due(change.before, change.after, container.config.summary_every_turns()):
+        return
+    summary = container.use_cases.roll_summary()(RollSummaryCommand(change.session_id, change.after))
+    if summary is not None:
+        logger.info(
+            "summary stored",
+            extra={"session_id": change.session_id, "turns_covered": summary.turns_covered},
+        )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    bind(context)
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

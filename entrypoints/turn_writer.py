@@ -1,0 +1,40 @@
+"""SQS (the retry queue of failed writes) → replay each write idempotently. Partial batch failures:
+a message that fails is retried alone, and after ``maxReceiveCount`` receives SQS moves it to the
+dead-letter queue (``manga-assist redrive`` brings it back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.retry_message import decode_pending_write
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from entrypoints.container import get_container
+from entrypoints.lambda_logging import bind, logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle_record(record: SQSRecord) -> None:
+    receives = int(record.attributes.approximate_receive_count or 1)
+    try:
+        write = decode_pending_write(record.body)
+        stored = get_container().use_cases.replay_write()(write)
+    except Exception:
+        logger.exception(
+            "retry message failed; SQS retries it, and moves it to the DLQ after maxReceiveCount receives",
+            extra={"sqs_message_id": record.message_id, "receive_count": receives},
+        )
+        raise
+    logger.info(
+        "pending write replayed" if stored else "pending write was already stored",
+        extra={"session_id": write.session_id, "message_id": write.message_id, "receive_count": receives},
+    )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    bind(context)
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )
