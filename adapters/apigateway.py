@@ -1,5 +1,20 @@
 """Pushes frames through the API Gateway Management API (``post_to_connection``): the production
-path, used in every mode (the local server answers the same API)."""
+path, used in every mode (the local server answers the same API).
+
+Failures, in the application's words:
+
+- ``GoneException`` (410): the client left. ``ConnectionGone``; the use case stops pushing, still
+  stores the reply and marks the session disconnected.
+- Throttling (``LimitExceededException``, 429) and 5xx, connection errors and timeouts: retried by
+  botocore (standard mode, 3 attempts in all), then ``Unavailable``.
+- Anything else (403 ``ForbiddenException``: a wrong endpoint or missing permission) is our fault
+  and propagates unchanged.
+
+Frames never exceed API Gateway's 128 KB: chunks are split by ``application.streaming`` and long
+replies by ``application.frames.message_frames`` (a reply over 16,000 characters leaves as several
+``message`` frames carrying ``part``/``parts``). A frame over the limit is refused here, before any
+call, as ``FrameTooLarge``: it would be our bug.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +31,17 @@ from application.ports import Frame
 
 # API Gateway refuses WebSocket frames over 128 KB.
 MAX_FRAME_BYTES = 128 * 1024
-GONE_CODES = {"GoneException"}
+GONE_CODES = frozenset({"GoneException"})
+BUSY_CODES = frozenset({"LimitExceededException", "ThrottlingException", "TooManyRequestsException"})
+TOO_LARGE_CODES = frozenset({"PayloadTooLargeException"})
+
+# A push is on the reply's critical path: fail fast and let botocore retry the transient errors.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
+    tcp_keepalive=True,
+)
 
 
 class FrameTooLarge(ValueError):
@@ -38,21 +63,44 @@ class ApiGatewayNotifier:
         data = encode_frame(frame)
         if len(data) > MAX_FRAME_BYTES:
             raise FrameTooLarge(f"{len(data)} bytes")
+        try:
+            self._management_api().post_to_connection(ConnectionId=connection_id, Data=data)
+        except (ClientError, BotoCoreError) as error:
+            failure = _translate(error, connection_id, "post_to_connection")
+            if failure is error:
+                raise
+            raise failure from error
+
+    def close(self, connection_id: str) -> None:
+        """Close the connection from our side; one already gone is no error."""
+        try:
+            self._management_api().delete_connection(ConnectionId=connection_id)
+        except (ClientError, BotoCoreError) as error:
+            failure = _translate(error, connection_id, "delete_connection")
+            if failure is error:
+                raise
+            if not isinstance(failure, ConnectionGone):
+                raise failure from error
+
+    def _management_api(self) -> Any:
         if self._client is None:
             assert self._factory is not None
             self._client = self._factory()
-        try:
-            self._client.post_to_connection(ConnectionId=connection_id, Data=data)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in GONE_CODES or status == 410:
-                raise ConnectionGone(connection_id) from error
-            if status is not None and (status >= 500 or status == 429):
-                raise Unavailable(f"post_to_connection: {code}") from error
-            raise
-        except BotoCoreError as error:  # connection refused, timeouts: after botocore's own retries
-            raise Unavailable(f"post_to_connection: {type(error).__name__}") from error
+        return self._client
+
+
+def _translate(error: ClientError | BotoCoreError, connection_id: str, operation: str) -> Exception:
+    if isinstance(error, BotoCoreError):  # connection refused, timeouts: after botocore's own retries
+        return Unavailable(f"{operation}: {type(error).__name__}")
+    code = error.response.get("Error", {}).get("Code")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in GONE_CODES or status == 410:
+        return ConnectionGone(connection_id)
+    if code in BUSY_CODES or status == 429 or (status is not None and status >= 500):
+        return Unavailable(f"{operation}: {code}")
+    if code in TOO_LARGE_CODES or status == 413:
+        return FrameTooLarge(f"{operation}: {code}")
+    return error
 
 
 class ManagementApiClients:
@@ -72,12 +120,7 @@ class ManagementApiClients:
                     "apigatewaymanagementapi",
                     endpoint_url=endpoint,
                     region_name=self._region,
-                    config=Config(
-                        retries={"mode": "standard", "max_attempts": 3},
-                        connect_timeout=2,
-                        read_timeout=5,
-                        tcp_keepalive=True,
-                    ),
+                    config=CLIENT_CONFIG,
                 )
                 self._clients[endpoint] = found
             return found
