@@ -28,7 +28,7 @@ LOCAL_ONLY_PREFIXES = {
 # Set by the template, read by libraries rather than by our code.
 READ_BY_LIBRARIES = {
     "POWERTOOLS_METRICS_NAMESPACE": "Powertools Metrics: the CloudWatch namespace of our metrics",
-    "LOG_LEVEL": "Powertools Logger: the level of every entrypoint's logger",
+    "LOG_LEVEL": "Powertools Logger: the level of every entrypoint's logger (its legacy name, still read)",
     "POWERTOOLS_SERVICE_NAME": "Powertools: the service name on every log line and metric",
 }
 
