@@ -120,6 +120,7 @@ def anonymous_reconnects(world: World, name: str) -> None:
     assert world.chat.connect(world.conn(name), None, world.session_id) == 200
 
 
+@given(parsers.parse('connection "{name}" sends the message "{text}" with id "{message_id}"'))
 @when(parsers.parse('connection "{name}" sends the message "{text}" with id "{message_id}"'))
 def sends_with_id(world: World, name: str, text: str, message_id: str) -> None:
     world.last_status = world.chat.say(world.conn(name), text, message_id)
