@@ -1,0 +1,197 @@
+"""``manga-assist chat``: talk to a running server from the terminal; replies stream as they arrive.
+
+Commands: ``/history``, ``/human [reason]``, ``/quit``. Each line waits for its answer before the
+next one is read, so that ``manga-assist chat < questions.txt`` works too."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, TextIO
+
+import aiohttp
+from yarl import URL
+
+DEFAULT_URL = "ws://127.0.0.1:8080/ws"
+ANSWER_TIMEOUT = 120.0
+FINAL_TYPES = {"message", "error", "history", "session", "handoff"}
+HELP = "Type a message and press Enter. /history: the conversation, /human: ask for a person, /quit: leave."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"the server's WebSocket (default {DEFAULT_URL})")
+    parser.add_argument("--customer-id", help="who you are (default: a new id for this run)")
+    parser.add_argument("--session-id", help="resume this session")
+
+
+def run(args: argparse.Namespace) -> int:
+    customer_id = args.customer_id or f"terminal-{uuid.uuid4().hex[:12]}"
+    try:
+        return asyncio.run(converse(args.url, customer_id, args.session_id, _stdin_lines(), sys.stdout))
+    except KeyboardInterrupt:
+        return 0
+
+
+def socket_url(url: str, customer_id: str | None, session_id: str | None) -> URL:
+    query = {k: v for k, v in {"customer_id": customer_id, "session_id": session_id}.items() if v}
+    return URL(url).update_query(query)
+
+
+class Printer:
+    """Renders server frames; tells the input loop when the answer to its last line is complete."""
+
+    def __init__(self, out: TextIO, customer_id: str | None) -> None:
+        self.out = out
+        self.customer_id = customer_id
+        self.answered = asyncio.Event()
+        self.status = "active"  # the session's; "handoff" while a human agent has it
+        self._streaming: str | None = None  # the reply being printed
+        self._replaying = False  # printed from message frames, not chunks
+
+    def frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "chunk":
+            if self._streaming != frame.get("response_id"):
+                self._end_stream()
+                self._streaming = frame.get("response_id")
+                self.out.write("MangaAssist> ")
+            self.out.write(str(frame.get("delta", "")))
+        elif kind == "message":
+            # A long reply comes as several message frames (part/parts); the last one ends it.
+            response_id = frame.get("response_id")
+            if self._streaming != response_id:  # not streamed: a stored reply, or an agent's
+                self._end_stream()
+                self.out.write("Agent> " if frame.get("agent_id") else "MangaAssist> ")
+                self._streaming, self._replaying = response_id, True
+            if self._replaying:
+                self.out.write(str(frame.get("content", "")))
+            if int(frame.get("part", 0)) + 1 < int(frame.get("parts", 1)):
+                self.out.flush()
+                return
+            self._end_stream()
+        else:
+            self._end_stream()
+            if kind in ("session", "handoff") and isinstance(frame.get("status"), str):
+                self.status = frame["status"]
+            self.out.write(self._describe(frame) + "\n")
+        self.out.flush()
+        if kind in FINAL_TYPES:
+            self.answered.set()
+
+    def _end_stream(self) -> None:
+        if self._streaming is not None:
+            self.out.write("\n")
+            self._streaming, self._replaying = None, False
+
+    def _describe(self, frame: dict[str, Any]) -> str:
+        kind = frame.get("type")
+        if kind == "error":
+            return f"! {frame.get('code')}: {frame.get('message')}"
+        if kind == "session":
+            how = "resumed" if frame.get("resumed") else "new"
+            return (
+                f"* session {frame.get('session_id')} ({how}, {frame.get('status')}); resume it with "
+                f"--customer-id {self.customer_id} --session-id {frame.get('session_id')}"
+            )
+        if kind == "history":
+            turns = frame.get("turns") or []
+            lines = [f"  [{t.get('created_at')}] {t.get('role')}: {t.get('content')}" for t in turns]
+            return "* history:" + ("\n" + "\n".join(lines) if lines else " (empty)")
+        if kind == "handoff" and frame.get("status") == "handoff":
+            return "* you are being connected to a human agent; they will answer here"
+        if kind == "handoff":
+            return "* the agent handed the conversation back to MangaAssist"
+        return f"* {json.dumps(frame, ensure_ascii=False)}"
+
+
+def frame_for(line: str) -> dict[str, Any] | None:
+    """The frame a line of input stands for; ``None`` for a line that sends nothing."""
+    text = line.strip()
+    if not text:
+        return None
+    if text == "/history":
+        return {"action": "history"}
+    if text.startswith("/human"):
+        reason = text[len("/human") :].strip() or "The customer asked for a human from the terminal"
+        return {"action": "handoff", "reason": reason}
+    return {"action": "sendMessage", "message": text, "message_id": str(uuid.uuid4())}
+
+
+async def converse(
+    url: str, customer_id: str | None, session_id: str | None, lines: AsyncIterator[str], out: TextIO
+) -> int:
+    printer = Printer(out, customer_id)
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(socket_url(url, customer_id, session_id)) as ws,
+        ):
+            reader = asyncio.create_task(_read(ws, printer))
+            await _ask(ws, printer, {"action": "session"})
+            out.write(HELP + "\n")
+            async for line in lines:
+                if line.strip() in ("/quit", "/exit"):
+                    break
+                frame = frame_for(line)
+                if frame is not None and not await _ask(ws, printer, frame):
+                    out.write("! the server closed the connection\n")
+                    return 1
+            reader.cancel()
+    except aiohttp.WSServerHandshakeError as error:
+        out.write(f"! the server refused the connection ({error.status})\n")
+        return 1
+    except aiohttp.ClientError as error:
+        out.write(f"! cannot reach {url}: {error}\n")
+        return 1
+    return 0
+
+
+async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dict[str, Any]) -> bool:
+    if ws.closed:
+        return False
+    printer.answered.clear()
+    await ws.send_str(json.dumps(frame))
+    if frame["action"] == "sendMessage" and printer.status == "handoff":
+        return True  # the agent answers when they answer; the reader prints it then
+    try:
+        await asyncio.wait_for(printer.answered.wait(), ANSWER_TIMEOUT)
+    except TimeoutError:
+        printer.out.write("! no answer yet; it may still arrive\n")
+    return not ws.closed
+
+
+async def _read(ws: aiohttp.ClientWebSocketResponse, printer: Printer) -> None:
+    async for message in ws:
+        if message.type == aiohttp.WSMsgType.TEXT:
+            try:
+                printer.frame(json.loads(message.data))
+            except ValueError:
+                printer.out.write(f"* {message.data}\n")
+    printer.answered.set()  # closed: nothing more will come
+
+
+async def _stdin_lines() -> AsyncIterator[str]:
+    """Lines of standard input, read by a daemon thread: a blocked read never holds up the exit."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, "")
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            sys.stdout.write("you> ")
+            sys.stdout.flush()
+        line = await queue.get()
+        if not line:
+            return
+        yield line
