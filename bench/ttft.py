@@ -1,0 +1,158 @@
+"""Time to first chunk: what streaming buys the user over the original wait for the whole reply.
+
+The real ``message`` handler answers ``sendMessage`` frames with the fake model paced like a real
+one (300 ms to the first token, then 50 tokens/s, 200 tokens), and pushes with the real
+``ApiGatewayNotifier`` and boto3 client over HTTP to a local stand-in of the Management API
+(``bench/standin.py``) that timestamps each POST on arrival. Per reply: the time from the frame
+entering the handler to the first ``chunk`` arriving, to the ``message`` frame arriving (the whole
+reply: all the original design ever showed its user), and the ``post_to_connection`` calls made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import statistics
+import time
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+from attrs import frozen
+from dependency_injector import providers
+
+from adapters.fake_llm import FakeLanguageModel
+from bench.standin import ManagementApiStandIn
+from entrypoints import connect, message
+from entrypoints.container import build_container, set_container
+
+FIRST_TOKEN_MS = 300
+TOKENS_PER_SECOND = 50
+REPLY_TOKENS = 200
+GOAL_RATIO = 0.1
+
+
+@frozen
+class Reply:
+    first_chunk_ms: float
+    whole_reply_ms: float
+    handler_ms: float
+    posts: int
+    chunks: int
+    chars: int
+
+    @property
+    def ratio(self) -> float:
+        return self.first_chunk_ms / self.whole_reply_ms
+
+
+def event(route: str, connection_id: str, **fields: Any) -> dict[str, Any]:
+    context = {
+        "routeKey": route,
+        "connectionId": connection_id,
+        "domainName": "bench.local",
+        "stage": "prod",
+        "requestId": f"req-{time.monotonic_ns()}",
+        "messageId": f"msg-{time.monotonic_ns()}",
+    }
+    return {"requestContext": context, **fields}
+
+
+def one_reply(standin: ManagementApiStandIn, number: int) -> Reply:
+    connection_id = f"benchTtft{number:04d}="
+    assert (
+        connect.handler(event("$connect", connection_id, queryStringParameters={"customer_id": "c1"}), None)[
+            "statusCode"
+        ]
+        == 200
+    )
+    body = json.dumps(
+        {
+            "action": "sendMessage",
+            "message": "Can you recommend manga like Frieren?",
+            "message_id": f"m-{number}",
+        }
+    )
+    already = len(standin.arrivals)
+    start = time.perf_counter()
+    assert message.handler(event("$default", connection_id, body=body), None)["statusCode"] == 200
+    handler_done = time.perf_counter()
+    posts = [
+        (at, json.loads(data))
+        for at, path, data in standin.arrivals[already:]
+        if unquote(path).endswith("/" + connection_id)
+    ]
+    chunks = [(at, frame) for at, frame in posts if frame["type"] == "chunk"]
+    [(whole_at, whole)] = [(at, frame) for at, frame in posts if frame["type"] == "message"]
+    return Reply(
+        first_chunk_ms=(chunks[0][0] - start) * 1000,
+        whole_reply_ms=(whole_at - start) * 1000,
+        handler_ms=(handler_done - start) * 1000,
+        posts=len(posts),
+        chunks=len(chunks),
+        chars=len(whole["content"]),
+    )
+
+
+def run(replies: int) -> list[Reply]:
+    with ManagementApiStandIn() as standin:
+        container = build_container({"WEBSOCKET_CALLBACK_URL": standin.url + "/prod"})
+        model = FakeLanguageModel(
+            first_token_ms=FIRST_TOKEN_MS, tokens_per_second=TOKENS_PER_SECOND, reply_words=REPLY_TOKENS
+        )
+        container.adapters.llm.override(providers.Object(model))
+        session = boto3.session.Session(
+            aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1"
+        )
+        container.adapters.boto_session.override(providers.Object(session))
+        set_container(container)
+        try:
+            one_reply(standin, 0)  # warm-up: the boto3 client is made on the first push
+            return [one_reply(standin, n) for n in range(1, replies + 1)]
+        finally:
+            set_container(None)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ttft", description=__doc__.splitlines()[0])
+    parser.add_argument("--replies", type=int, default=7, help="replies measured after one warm-up")
+    args = parser.parse_args(argv)
+    with contextlib.redirect_stdout(io.StringIO()):  # the handlers' metrics (EMF) print to stdout
+        replies = run(args.replies)
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    first = median([r.first_chunk_ms for r in replies])
+    whole = median([r.whole_reply_ms for r in replies])
+    ratio = median([r.ratio for r in replies])
+    posts = median([r.posts for r in replies])
+    chars = median([r.chars for r in replies])
+    expected_posts = max(whole / 100, chars / 200) + 1
+    print(
+        f"{len(replies)} replies of {REPLY_TOKENS} tokens (~{chars:.0f} characters), model paced at "
+        f"{FIRST_TOKEN_MS} ms to the first token and {TOKENS_PER_SECOND} tokens/s; medians:"
+    )
+    print("| measure | value |\n|---|---|")
+    print(f"| frame in -> first chunk arrives | {first:.0f} ms |")
+    print(f"| frame in -> whole reply (`message` frame) arrives | {whole:.0f} ms |")
+    print(f"| handler returns | {median([r.handler_ms for r in replies]):.0f} ms |")
+    print(f"| **first chunk / whole reply** | **{ratio:.3f}** (goal <= {GOAL_RATIO}) |")
+    chunks = median([r.chunks for r in replies])
+    print(
+        f"| post_to_connection calls per reply | {posts:.0f} ({chunks:.0f} chunks + 1 message); "
+        f"one per 100 ms or 200 characters + 1 would be {expected_posts:.0f} |"
+    )
+    print(
+        "per reply (first chunk ms, whole ms, posts): "
+        + ", ".join(f"({r.first_chunk_ms:.0f}, {r.whole_reply_ms:.0f}, {r.posts})" for r in replies)
+    )
+    return 0 if ratio <= GOAL_RATIO else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
