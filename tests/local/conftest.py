@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from entrypoints.local.environment import ServeOptions
+from tests.local.server_thread import ServerThread
+
+
+@pytest.fixture
+def start_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ServerThread]]:
+    """Start ``serve`` in this process (memory store and fake model unless told otherwise)."""
+    started: list[ServerThread] = []
+
+    def start(options: ServeOptions | None = None, **env: str) -> ServerThread:
+        server = ServerThread(options or ServeOptions(host="127.0.0.1", port=0), monkeypatch, **env)
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., ServerThread]) -> ServerThread:
+    return start_server()

@@ -1,0 +1,61 @@
+"""The local gateway on its own event loop in a thread, listening on 127.0.0.1 and a free port, with
+the same wiring as ``manga-assist serve``: the environment it sets, the process's container."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from entrypoints.container import Container, build_container, set_container
+from entrypoints.local.app import make_app
+from entrypoints.local.environment import ServeOptions, server_environment
+from entrypoints.local.serve import listen
+
+
+class ServerThread:
+    def __init__(self, options: ServeOptions, monkeypatch: pytest.MonkeyPatch, **container_env: str) -> None:
+        self.options = options.resolved(os.environ)
+        self._listener = listen("127.0.0.1", 0)
+        self.port: int = self._listener.getsockname()[1]
+        for name, value in {
+            **server_environment(self.options, self.port, os.environ),
+            **container_env,
+        }.items():
+            monkeypatch.setenv(name, value)
+        self.container: Container = build_container(dict(os.environ))
+        self.app = make_app(self.options, self.port, self.container.config.region())
+        self._loop = asyncio.new_event_loop()
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="local-gateway", daemon=True)
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def call(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+
+    def start(self) -> ServerThread:
+        set_container(self.container)
+        self._thread.start()
+        self.call(self._runner.setup())
+        self.call(web.SockSite(self._runner, self._listener).start())
+        return self
+
+    def stop(self) -> None:
+        """As on Ctrl-C: stop listening, close every socket (each gets its ``$disconnect``), drain."""
+        if self._thread.is_alive():
+            self.call(self._runner.cleanup())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+        set_container(None)

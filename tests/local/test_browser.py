@@ -1,0 +1,88 @@
+"""The chat page in headless Chromium: a message streams in, and after a reload the conversation
+is still there. Leaves a screenshot in artifacts/chat-page.png."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.local.cdp import Browser, chromium_path
+from tests.local.server_thread import ServerThread
+
+SCREENSHOT = Path(__file__).parents[2] / "artifacts" / "chat-page.png"
+QUESTION = "Is volume 3 of Frieren in stock?"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        chromium_path() is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+    ),
+]
+
+# Records every text the streaming reply shows, to prove that it grew before it was final.
+WATCH_STREAM = """
+window.__streamed = [];
+new MutationObserver(() => {
+  const bubble = document.querySelector('.turn-assistant[data-state="streaming"] .bubble');
+  if (bubble) window.__streamed.push(bubble.textContent);
+}).observe(document.getElementById('conversation'), {subtree: true, childList: true, characterData: true});
+true
+"""
+CONNECTED = "document.getElementById('status').dataset.state === 'open'"
+FINAL_REPLY = "document.querySelector('.turn-assistant[data-state=\"final\"] .bubble')?.textContent"
+TURNS = (
+    "JSON.stringify([...document.querySelectorAll('.turn')]"
+    ".map(t => [t.dataset.role, t.querySelector('.bubble').textContent]))"
+)
+
+
+def test_chat_page_streams_a_reply_and_restores_it_after_a_reload(
+    start_server: Callable[..., ServerThread],
+) -> None:
+    # A paced model, so that the reply arrives in several chunks as it would from Bedrock.
+    server = start_server(FAKE_LLM_FIRST_TOKEN_MS="100", FAKE_LLM_TOKENS_PER_SECOND="40")
+    executable = chromium_path()
+    assert executable is not None
+
+    async def scenario() -> None:
+        async with Browser(executable) as page:
+            await page.goto(server.http_url + "/")
+            await page.wait_for(CONNECTED, "the connection")
+            assert await page.evaluate("document.title") == "MangaAssist — chat with us"
+            await page.evaluate(WATCH_STREAM)
+
+            await page.evaluate("document.getElementById('message-input').focus()")
+            await page.type_text(QUESTION)
+            await page.press_enter()
+            reply = await page.wait_for(FINAL_REPLY, "the final reply")
+            assert "in stock" in reply
+            streamed = await page.evaluate("window.__streamed")
+            assert any(text and text != reply and reply.startswith(text) for text in streamed), streamed
+            chunks = await page.evaluate("document.querySelector('.turn-assistant').dataset.chunks")
+            assert int(chunks) >= 1
+            assert await page.evaluate("document.getElementById('message-input').value") == ""
+
+            await page.reload()
+            await page.wait_for(CONNECTED, "the connection after the reload")
+            await page.wait_for(
+                f"{TURNS}.length > 2 && JSON.parse({TURNS}).length === 2", "the restored history"
+            )
+            assert json.loads(await page.evaluate(TURNS)) == [["user", QUESTION], ["assistant", reply]]
+            await page.screenshot(SCREENSHOT)
+
+            await page.evaluate("document.getElementById('handoff').click()")
+            notice = await page.wait_for(
+                "[...document.querySelectorAll('.notice')].map(n => n.textContent).join(' | ')",
+                "the handoff's answer",
+            )
+            assert "human agent" in notice
+            assert await page.evaluate("document.getElementById('handoff').disabled") is True
+            await page.screenshot(SCREENSHOT.with_name("chat-page-handoff.png"))
+            assert not [line for line in page.console if line.startswith("exception")], page.console
+
+    asyncio.run(scenario())
+    assert SCREENSHOT.stat().st_size > 10_000

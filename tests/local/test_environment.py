@@ -1,0 +1,72 @@
+"""What ``serve`` puts in the environment: never shadowing a developer's own AWS setup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.local.environment import ServeOptions, has_credentials, server_environment
+
+LOCAL = ServeOptions(host="127.0.0.1", port=0)
+
+
+@pytest.fixture
+def no_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_defaults_need_no_aws(no_home: Path) -> None:
+    changes = server_environment(LOCAL, 8080, {})
+    assert changes == {
+        "WEBSOCKET_CALLBACK_URL": "http://127.0.0.1:8080",
+        "SESSION_STORE": "memory",
+        "LLM_PROVIDER": "fake",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"AWS_ACCESS_KEY_ID": "AKIAREAL", "AWS_SECRET_ACCESS_KEY": "s"},
+        {"AWS_PROFILE": "work"},
+        {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials"},
+    ],
+)
+def test_real_credentials_are_never_overridden(no_home: Path, env: dict[str, str]) -> None:
+    changes = server_environment(LOCAL, 8080, env)
+    assert "AWS_ACCESS_KEY_ID" not in changes and "AWS_SECRET_ACCESS_KEY" not in changes
+
+
+def test_a_credentials_file_counts(no_home: Path) -> None:
+    (no_home / ".aws").mkdir()
+    (no_home / ".aws" / "credentials").write_text("[default]\n")
+    assert has_credentials({}, home=no_home)
+    assert "AWS_ACCESS_KEY_ID" not in server_environment(LOCAL, 8080, {})
+
+
+def test_real_aws_keeps_the_credential_chain(no_home: Path) -> None:
+    """On EC2 or ECS the credentials come from metadata: dummy ones would shadow them."""
+    for options in (ServeOptions(llm="bedrock"), ServeOptions(store="dynamodb")):
+        assert "AWS_ACCESS_KEY_ID" not in server_environment(options, 8080, {})
+
+
+def test_dynamodb_at_an_endpoint(no_home: Path) -> None:
+    options = ServeOptions(store="dynamodb", endpoint_url="http://127.0.0.1:5000")
+    changes = server_environment(options, 9000, {"AWS_REGION": "eu-west-1"})
+    assert changes["SESSION_STORE"] == "dynamodb"
+    assert changes["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:5000"
+    assert changes["AWS_ACCESS_KEY_ID"] == "local"  # nothing real is reached
+    assert "AWS_DEFAULT_REGION" not in changes
+
+
+def test_flags_win_and_the_environment_fills_in(no_home: Path) -> None:
+    env = {"SESSION_STORE": "dynamodb", "LLM_PROVIDER": "bedrock", "AWS_ENDPOINT_URL_DYNAMODB": "http://db"}
+    assert ServeOptions().resolved(env) == ServeOptions(
+        store="dynamodb", llm="bedrock", endpoint_url="http://db"
+    )
+    assert ServeOptions(store="memory").resolved(env).store == "memory"

@@ -1,0 +1,78 @@
+"""``manga-assist chat`` against ``serve``: replies stream into the terminal, commands work."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator
+
+from entrypoints.local.terminal import Printer, converse, frame_for
+from tests.local.server_thread import ServerThread
+
+
+async def typed(*lines: str) -> AsyncIterator[str]:
+    for line in lines:
+        yield line + "\n"
+
+
+def test_a_terminal_conversation(server: ServerThread) -> None:
+    out = io.StringIO()
+    code = asyncio.run(
+        converse(
+            server.ws_url, "cust-term", None, typed("Is volume 3 in stock?", "", "/history", "/quit"), out
+        )
+    )
+    text = out.getvalue()
+    assert code == 0
+    assert re.search(r"\* session \S+ \(new, active\)", text)
+    assert re.search(r"MangaAssist> .*in stock.*\n", text)
+    assert "user: Is volume 3 in stock?" in text and "assistant: " in text
+
+
+def test_resuming_and_asking_for_a_human(server: ServerThread) -> None:
+    first = io.StringIO()
+    asyncio.run(converse(server.ws_url, "cust-term", None, typed("hello"), first))
+    session_id = re.search(r"\* session (\S+) ", first.getvalue()).group(1)  # type: ignore[union-attr]
+
+    out = io.StringIO()
+    asyncio.run(
+        converse(server.ws_url, "cust-term", session_id, typed("/human I want a person", "thanks"), out)
+    )
+    text = out.getvalue()
+    assert f"* session {session_id} (resumed, " in text
+    assert "human agent" in text
+    assert "! " not in text  # no error frames
+
+
+def test_a_refused_connection_is_reported(server: ServerThread) -> None:
+    out = io.StringIO()
+    assert asyncio.run(converse(server.ws_url, "not valid!", None, typed(), out)) == 1
+    assert "refused the connection (400)" in out.getvalue()
+
+
+def test_streamed_and_split_replies_print_once() -> None:
+    out = io.StringIO()
+    printer = Printer(out, "c")
+    for delta in ("Hel", "lo"):
+        printer.frame({"type": "chunk", "response_id": "r1", "index": 0, "delta": delta})
+    printer.frame({"type": "message", "response_id": "r1", "reply_to": "m", "content": "Hello"})
+    printer.frame({"type": "message", "response_id": "r2", "content": "Lo", "part": 0, "parts": 2})
+    printer.frame({"type": "message", "response_id": "r2", "content": "ng", "part": 1, "parts": 2})
+    printer.frame({"type": "message", "response_id": "r3", "content": "Hi, I'm Sam", "agent_id": "a-1"})
+    printer.frame({"type": "error", "code": "too_large", "message": "message is too long"})
+    assert out.getvalue().splitlines() == [
+        "MangaAssist> Hello",
+        "MangaAssist> Long",
+        "Agent> Hi, I'm Sam",
+        "! too_large: message is too long",
+    ]
+
+
+def test_lines_become_frames() -> None:
+    assert frame_for("  ") is None
+    assert frame_for("/history") == {"action": "history"}
+    assert frame_for("/human now please") == {"action": "handoff", "reason": "now please"}
+    message = frame_for("hi")
+    assert message is not None and message["action"] == "sendMessage" and message["message"] == "hi"
+    assert message["message_id"] != (frame_for("hi") or {})["message_id"]
