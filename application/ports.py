@@ -200,6 +200,17 @@ class Notifier(Protocol):
         """Close a connection from the server side; a connection already gone is no error."""
 
 
+# --- telemetry ---------------------------------------------------------------------------------
+
+
+class Telemetry(Protocol):
+    """Operational metrics (names in ``application.telemetry``); never message content."""
+
+    def count(self, name: str, value: float = 1, **dimensions: str) -> None: ...
+
+    def milliseconds(self, name: str, value: float) -> None: ...
+
+
 # --- time and ids ------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from attrs import evolve, frozen
 
+from application import telemetry as metric
 from application.errors import ConnectionGone, MessageInProgress, ModelFailed, Unavailable, WriteNotDurable
 from application.frames import message_frames
 from application.ports import (
@@ -20,6 +21,7 @@ from application.ports import (
     RecordedMessage,
     RetryQueue,
     SessionRepository,
+    Telemetry,
     TokenCounter,
     Usage,
 )
@@ -27,6 +29,7 @@ from application.prompt import PromptBuilder
 from application.sessions import ConnectionSessions
 from application.settings import ConversationSettings
 from application.streaming import ChunkStream
+from application.telemetry import NoTelemetry
 from domain.errors import InvalidInput, MessageTooLarge, UnexpectedStatus
 from domain.model import Role, SessionStatus, Turn
 
@@ -70,6 +73,7 @@ class SendMessage:
         retry_queue: RetryQueue | None = None,
         on_client_gone: Callable[[str, str], object] | None = None,
         on_forward: Callable[[str, Turn], object] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._repo = repo
         self._llm = llm
@@ -85,6 +89,7 @@ class SendMessage:
         )
         self._on_client_gone = on_client_gone
         self._on_forward = on_forward
+        self._telemetry = telemetry or NoTelemetry()
 
     def __call__(self, command: SendMessageCommand) -> SendOutcome:
         text = self._validate(command)
@@ -100,12 +105,14 @@ class SendMessage:
         )
         recorded, status = self._record(session_id, command.connection_id, turn)
         outcome = SendOutcome(session_id=session_id, message_id=command.message_id)
+        self._telemetry.count(metric.MESSAGES_RECEIVED)
 
         if recorded.existing is not None:
             stored = self._take_over(session_id, recorded.existing)
             if stored is not None:
                 for frame in message_frames(stored):
                     self._notifier.push(command.connection_id, frame)
+                self._telemetry.count(metric.REPLIES_REPLAYED)
                 return evolve(outcome, replayed=True)
             turn = Turn(
                 turn_id=recorded.existing.user_turn_id,
@@ -118,6 +125,7 @@ class SendMessage:
         if status is SessionStatus.HANDOFF:
             if self._on_forward is not None and recorded.existing is None:
                 self._on_forward(session_id, turn)
+                self._telemetry.count(metric.MESSAGES_FORWARDED)
             return evolve(outcome, forwarded=True)
         return self._answer(command, session_id, turn, recorded, outcome)
 
@@ -188,19 +196,25 @@ class SendMessage:
         response_id = self._ids.response_id()
         stream = ChunkStream(self._notifier, self._clock, command.connection_id, response_id)
         usage = Usage(None, None)
+        started = self._clock.monotonic()
+        first_token: float | None = None
         try:
             for event in self._llm.stream_reply(prompt):
                 if isinstance(event, Delta):
+                    if first_token is None:
+                        first_token = self._clock.monotonic() - started
                     stream.add(event.text)
                 else:
                     usage = event
             stream.flush()
             if not stream.text.strip():
                 raise ModelFailed("the model returned an empty reply")
-        except BaseException:
+        except BaseException as error:
             # Nothing of this reply is stored; free the message id for the client's retry at once.
+            self._telemetry.count(metric.MODEL_FAILURES, kind=type(error).__name__)
             self._release(session_id, command.message_id)
             raise
+        self._record_model_use(started, first_token, usage)
         if usage.input_tokens:
             self._counter.observe(prompt.estimated_tokens, usage.input_tokens)
 
@@ -221,9 +235,22 @@ class SendMessage:
                     self._notifier.push(command.connection_id, frame)
             except ConnectionGone:
                 gone = True
-        if gone and self._on_client_gone is not None:
-            self._on_client_gone(session_id, command.connection_id)
+        if gone:
+            self._telemetry.count(metric.PUSHES_TO_GONE)
+            if self._on_client_gone is not None:
+                self._on_client_gone(session_id, command.connection_id)
+        else:
+            self._telemetry.count(metric.REPLIES_SENT)
         return evolve(outcome, answered=True, queued=queued, client_gone=gone, chunks=stream.pushes)
+
+    def _record_model_use(self, started: float, first_token: float | None, usage: Usage) -> None:
+        if first_token is not None:
+            self._telemetry.milliseconds(metric.MODEL_FIRST_TOKEN_MS, first_token * 1000)
+        self._telemetry.milliseconds(metric.MODEL_REPLY_MS, (self._clock.monotonic() - started) * 1000)
+        if usage.input_tokens:
+            self._telemetry.count(metric.TOKENS_IN, usage.input_tokens)
+        if usage.output_tokens:
+            self._telemetry.count(metric.TOKENS_OUT, usage.output_tokens)
 
     def _store_reply(self, session_id: str, message_id: str, reply: Turn) -> bool:
         """Store the reply, or hand it to the retry queue; True when queued. Never drops it."""
@@ -238,6 +265,7 @@ class SendMessage:
                     "the reply could not be stored and no retry queue is configured"
                 ) from error
             log.warning("reply write failed after retries; queued for the turn writer", exc_info=True)
+            self._telemetry.count(metric.WRITES_QUEUED)
         try:
             self._retry_queue.enqueue(
                 PendingWrite("complete_exchange", session_id, message_id, reply, expires_at)

@@ -10,10 +10,11 @@ from typing import Any
 from application.sessions import OpenSessionCommand
 from entrypoints.container import get_container
 from entrypoints.events import WebSocketRequest
-from entrypoints.lambda_logging import bind, event_ids, logger
+from entrypoints.lambda_logging import bind, event_ids, logger, observed
 from entrypoints.responses import classify, ok, status
 
 
+@observed
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind(context, **event_ids(event))
     try:

@@ -58,6 +58,13 @@ def _bedrock_model(
     )
 
 
+def _powertools_telemetry() -> Any:
+    from adapters.telemetry import PowertoolsTelemetry
+    from entrypoints.lambda_logging import metrics
+
+    return PowertoolsTelemetry(metrics)
+
+
 def _notifier_for(management_api: ManagementApiClients, endpoint: str) -> Any:
     return management_api.notifier(endpoint)
 
@@ -91,6 +98,8 @@ class Adapters(containers.DeclarativeContainer):
         temperature=config.llm_temperature,
     )
     llm = providers.Selector(config.llm_provider, fake=fake_llm, bedrock=bedrock_llm)
+
+    telemetry = providers.Singleton(_powertools_telemetry)
 
     management_api = providers.Singleton(
         ManagementApiClients, session_factory=boto_session.provider, region=config.region
@@ -127,6 +136,7 @@ class UseCases(containers.DeclarativeContainer):
         ids=adapters.ids,
         settings=settings,
         retry_queue=adapters.retry_queue,
+        telemetry=adapters.telemetry,
     )
     # The asynchronous half. Those that push are given ``notifier`` per invocation too.
     roll_summary = providers.Factory(

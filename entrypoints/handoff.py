@@ -16,7 +16,7 @@ from typing import Any
 from application.handoff import AgentReplyCommand, ReleaseCommand, StartHandoffCommand
 from domain.errors import InvalidInput
 from entrypoints.container import Container, get_container
-from entrypoints.lambda_logging import bind, logger
+from entrypoints.lambda_logging import bind, logger, observed
 from entrypoints.responses import classify
 
 ACTIONS = ("start", "reply", "release")
@@ -31,6 +31,7 @@ def _text(event: Mapping[str, Any], name: str, required: bool = True, max_chars:
     return value
 
 
+@observed
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind(context, session_id=event.get("session_id") if isinstance(event, dict) else None)
     try:

@@ -1,23 +1,64 @@
-"""The Powertools logger every entrypoint shares: JSON lines with the request's ids."""
+"""What every entrypoint shares for operations: the Powertools logger (JSON lines carrying the
+invocation's ids; ``POWERTOOLS_LOG_LEVEL=DEBUG`` for more) and Powertools metrics (CloudWatch
+Embedded Metric Format, flushed once per invocation by ``observed``).
+
+Customers' words never reach a log line at INFO: lines carry ids, sizes and outcomes only."""
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "manga-assist"))
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "manga-assist")
+logger = Logger(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MangaAssist"))
+OUR_PACKAGES = {"domain", "application", "adapters", "entrypoints"}
+_shared = False
+
+Handler = Callable[[Any, Any], Any]
 
 
 def bind(context: Any, **keys: str | None) -> None:
-    """Attach the invocation's ids to every log line of this invocation (and only of this one)."""
+    """Attach the invocation's ids to every log line of this invocation (and only of this one),
+    including those of the application's and adapters' own loggers."""
+    global _shared
+    if not _shared:
+        # Our modules log through the standard library; give them the same JSON formatter and keys.
+        copy_config_to_registered_loggers(source_logger=logger, include=_our_loggers())
+        _shared = True
     logger.clear_state()
     request_id = getattr(context, "aws_request_id", None)
     logger.append_keys(**{k: v for k, v in {"lambda_request_id": request_id, **keys}.items() if v})
 
 
+def add_keys(**keys: str | None) -> None:
+    logger.append_keys(**{k: v for k, v in keys.items() if v})
+
+
+def _our_loggers() -> set[str]:
+    return {name for name in logging.root.manager.loggerDict if name.split(".", 1)[0] in OUR_PACKAGES}
+
+
 def event_ids(event: Mapping[str, Any]) -> dict[str, str | None]:
     context = event.get("requestContext") or {}
     return {"connection_id": context.get("connectionId"), "api_request_id": context.get("requestId")}
+
+
+def observed(handler: Handler) -> Handler:
+    """Flush the invocation's metrics when the handler returns (or raises)."""
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+    return run

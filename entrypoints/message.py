@@ -13,12 +13,13 @@ from application.sessions import DescribeSessionCommand, HistoryCommand
 from domain.errors import InvalidInput
 from entrypoints.container import Container, get_container
 from entrypoints.events import ClientFrame, WebSocketRequest, parse_frame
-from entrypoints.lambda_logging import bind, event_ids, logger
+from entrypoints.lambda_logging import add_keys, bind, event_ids, logger, observed
 from entrypoints.responses import ok, refuse
 
 Route = Callable[[Container, WebSocketRequest, ClientFrame, Notifier], dict[str, Any]]
 
 
+@observed
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind(context, **event_ids(event))
     container = get_container()
@@ -30,7 +31,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         frame = parse_frame(request.body, request.is_base64)
         return ROUTES[frame.action](container, request, frame, notifier)
     except Exception as error:
-        return refuse(error, notifier, request.connection_id)
+        return refuse(error, notifier, request.connection_id, container.adapters.telemetry())
 
 
 def describe(
@@ -64,6 +65,7 @@ def send_message(
     message_id = frame.optional_str("message_id") or request.request_message_id
     if not message_id:
         raise InvalidInput("message_id is required when API Gateway gives no messageId")
+    add_keys(message_id=message_id, session_id=frame.optional_str("session_id"))
     disconnect = container.use_cases.disconnect()
     use_case = container.use_cases.send_message(
         notifier=notifier,

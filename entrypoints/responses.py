@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from application.errors import ConnectionGone, ModelFailed, Unavailable, WriteNotDurable
-from application.ports import Notifier
+from application.ports import Notifier, Telemetry
+from application.telemetry import FRAMES_REFUSED
 from domain.errors import (
     Conflict,
     InvalidInput,
@@ -52,9 +53,13 @@ def status(code: int) -> dict[str, Any]:
     return {"statusCode": code}
 
 
-def refuse(error: BaseException, notifier: Notifier | None, connection_id: str) -> dict[str, Any]:
+def refuse(
+    error: BaseException, notifier: Notifier | None, connection_id: str, telemetry: Telemetry | None = None
+) -> dict[str, Any]:
     """Tell the client what went wrong in an error frame, and API Gateway in the status code."""
     code, kind = classify(error)
+    if telemetry is not None:
+        telemetry.count(FRAMES_REFUSED, code=kind)
     if code >= 500:
         log.error("request failed: %s", kind, exc_info=error)
     else:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from application.summaries import RollSummaryCommand, summary_due
 from entrypoints.container import get_container
-from entrypoints.lambda_logging import bind, logger
+from entrypoints.lambda_logging import bind, logger, observed
 from entrypoints.stream_records import turns_counted
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -29,7 +30,8 @@ def handle_record(record: DynamoDBRecord) -> None:
         )
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@observed
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     bind(context)
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context

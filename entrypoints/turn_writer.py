@@ -8,10 +8,11 @@ from typing import Any
 
 from adapters.retry_message import decode_pending_write
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from entrypoints.container import get_container
-from entrypoints.lambda_logging import bind, logger
+from entrypoints.lambda_logging import bind, logger, observed
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -33,7 +34,8 @@ def handle_record(record: SQSRecord) -> None:
     )
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@observed
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     bind(context)
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context

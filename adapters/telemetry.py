@@ -1,0 +1,59 @@
+"""Metrics in CloudWatch Embedded Metric Format through Powertools: written to the log as JSON and
+turned into CloudWatch metrics with no API call on the request path."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+
+class PowertoolsTelemetry:
+    """Plain metrics join the invocation's metric set (flushed once by the handler's
+    ``log_metrics``); a dimensioned one is written at once as its own EMF line."""
+
+    def __init__(self, metrics: Any) -> None:
+        self._metrics = metrics
+        self._lock = threading.Lock()
+
+    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
+        if dimensions:
+            with single_metric(
+                name=name,
+                unit=MetricUnit.Count,
+                value=value,
+                namespace=self._metrics.namespace,
+                default_dimensions={"service": self._metrics.service, **dimensions},
+            ):
+                pass  # written when the block closes
+            return
+        with self._lock:
+            self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+    def milliseconds(self, name: str, value: float) -> None:
+        with self._lock:
+            self._metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 3))
+
+
+class RecordingTelemetry:
+    """Keeps every value: for tests and the in-process tools."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.values: dict[str, list[float]] = defaultdict(list)
+        self.dimensions: dict[str, list[dict[str, str]]] = defaultdict(list)
+
+    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
+        with self._lock:
+            self.values[name].append(value)
+            self.dimensions[name].append(dimensions)
+
+    def milliseconds(self, name: str, value: float) -> None:
+        with self._lock:
+            self.values[name].append(value)
+
+    def total(self, name: str) -> float:
+        with self._lock:
+            return sum(self.values.get(name, []))

@@ -1,0 +1,28 @@
+"""Names of the metrics the service emits, and a telemetry that records nothing."""
+
+from __future__ import annotations
+
+MESSAGES_RECEIVED = "MessagesReceived"
+REPLIES_SENT = "RepliesSent"
+REPLIES_REPLAYED = "RepliesReplayed"  # a repeated message id answered from the store
+MESSAGES_FORWARDED = "MessagesForwardedToAgent"
+FRAMES_REFUSED = "FramesRefused"  # dimension: code
+MODEL_FIRST_TOKEN_MS = "ModelFirstTokenLatency"
+MODEL_REPLY_MS = "ModelReplyLatency"
+MODEL_FAILURES = "ModelFailures"
+TOKENS_IN = "TokensIn"
+TOKENS_OUT = "TokensOut"
+WRITES_QUEUED = "WritesQueuedForRetry"
+PUSHES_TO_GONE = "PushesToGoneConnections"
+STORE_RETRIES = "DynamoDBRetries"
+EXPECTED_CONDITION_FAILURES = "ExpectedConditionalCheckFailures"  # repeats, races: not errors
+SUMMARIES_STORED = "SummariesStored"
+WRITES_REPLAYED = "PendingWritesReplayed"
+
+
+class NoTelemetry:
+    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
+        return None
+
+    def milliseconds(self, name: str, value: float) -> None:
+        return None
