@@ -1,0 +1,221 @@
+"""``SessionRepository`` on DynamoDB: the same semantics and the same errors as the in-memory store
+(``tests/contract`` runs one suite over both).
+
+The message path in round trips, for a warm container:
+
+1. ``record_message``: one ``TransactWriteItems`` (ownership, state and liveness checked, user turn,
+   message id, turn count, expiry) in parallel with two eventually consistent Queries (the newest
+   turns, the latest summary) — three calls, one round trip;
+2. the model;
+3. ``complete_exchange``: one ``TransactWriteItems`` — one call, one round trip.
+
+Four calls and two sequential round trips per new message, when the frame names its session or this
+container has seen its connection; otherwise one GSI Query comes first (``ConnectionIndex``). A cold
+container adds no call, only a TLS handshake on the first one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from adapters.dynamodb.connections import ConnectionIndex
+from adapters.dynamodb.errors import Backoff
+from adapters.dynamodb.message_writes import MessageWrites
+from adapters.dynamodb.reads import TableReads
+from adapters.dynamodb.session_writes import SessionWrites
+from adapters.dynamodb.transactions import PartitionWriter
+from adapters.dynamodb.upkeep import Upkeep
+from application.errors import Unavailable
+from application.ports import ConversationContext, MessageRecord, RecordedMessage
+from domain.model import Handoff, Session, SessionStatus, Summary, Turn
+
+log = logging.getLogger(__name__)
+
+READ_THREADS = 4
+
+
+class DynamoDBSessionRepository:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any | None = None,
+        backoff: Backoff | None = None,
+        connections: ConnectionIndex | None = None,
+    ) -> None:
+        if client is None:
+            from adapters.dynamodb.client import dynamodb_client
+
+            client = dynamodb_client()
+        backoff = backoff or Backoff()
+        self.client = client
+        self.table_name = table_name
+        self._reads = TableReads(client, table_name)
+        writer = PartitionWriter(client, table_name, self._reads)
+        self._sessions = SessionWrites(writer, backoff)
+        self._messages = MessageWrites(writer, backoff)
+        self._upkeep = Upkeep(writer, backoff)
+        self.connections = connections or ConnectionIndex(self._reads)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def add(self, session: Session) -> None:
+        self._sessions.add(session)
+        if session.connection_id:
+            self.connections.remember(session.connection_id, session.session_id)
+
+    def get(self, session_id: str) -> Session | None:
+        return self._reads.session(session_id)
+
+    def session_id_of_connection(self, connection_id: str) -> str | None:
+        return self.connections.lookup(connection_id)
+
+    def replace(self, current: Session, updated: Session) -> None:
+        self._sessions.replace(current, updated)
+        self._moved(current, updated)
+
+    def record_transition(
+        self, current: Session, updated: Session, announcement: Turn, handoff: Handoff | None = None
+    ) -> None:
+        self._sessions.record_transition(current, updated, announcement, handoff)
+        self._moved(current, updated)
+
+    def add_turn(
+        self, session_id: str, turn: Turn, expected_status: SessionStatus, expires_at: datetime
+    ) -> bool:
+        return self._sessions.add_turn(session_id, turn, expected_status, expires_at)
+
+    def _moved(self, current: Session, updated: Session) -> None:
+        if current.connection_id and current.connection_id != updated.connection_id:
+            self.connections.forget(current.connection_id)
+        if updated.connection_id:
+            self.connections.remember(updated.connection_id, updated.session_id)
+
+    # --- the message path ----------------------------------------------------------------------
+
+    def record_message(
+        self,
+        session_id: str,
+        connection_id: str,
+        turn: Turn,
+        expected_status: SessionStatus,
+        lease_until: datetime,
+        now: datetime,
+        expires_at: datetime,
+        context_turns: int,
+    ) -> RecordedMessage:
+        assert turn.message_id is not None
+        # One more than asked: the eventually consistent read may or may not see our own new turn.
+        wanted = context_turns + 1 if context_turns > 0 else 0
+        recent, summary = self._context_reads(session_id, wanted, consistent=False)
+        state = self._messages.record(
+            session_id, connection_id, turn, expected_status, lease_until, now, expires_at
+        )
+        try:
+            newest_first, latest = recent.result(), summary.result()
+        except Unavailable:
+            if state is None:  # the turn is stored: free its lease so that the client's retry answers it
+                self._release_quietly(session_id, turn.message_id)
+            raise
+        context = _context(latest, newest_first, context_turns, exclude=turn.turn_id)
+        if state is None:
+            return RecordedMessage(existing=None, context=context)
+        reply = None
+        if state.reply_turn_id is not None:
+            seen = {t.turn_id: t for t in newest_first}
+            reply = seen.get(state.reply_turn_id) or self._reads.turn(session_id, state.reply_turn_id)
+        record = MessageRecord(turn.message_id, state.user_turn_id, reply, state.lease_until)
+        return RecordedMessage(existing=record, context=context)
+
+    def claim_message(self, session_id: str, message_id: str, now: datetime, lease_until: datetime) -> bool:
+        return self._messages.claim(session_id, message_id, now, lease_until)
+
+    def release_message(self, session_id: str, message_id: str) -> None:
+        self._messages.release(session_id, message_id)
+
+    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> bool:
+        return self._messages.complete(session_id, message_id, reply, expires_at)
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def load_context(self, session_id: str, context_turns: int) -> ConversationContext:
+        recent, summary = self._context_reads(session_id, context_turns, consistent=True)
+        return _context(summary.result(), recent.result(), context_turns)
+
+    def history(self, session_id: str, limit: int) -> Sequence[Turn]:
+        return list(reversed(self._reads.turns(session_id, limit, consistent=True)))
+
+    def message_record(self, session_id: str, message_id: str) -> MessageRecord | None:
+        state = self._reads.message(session_id, message_id)
+        if state is None:
+            return None
+        reply = self._reads.turn(session_id, state.reply_turn_id) if state.reply_turn_id else None
+        return MessageRecord(message_id, state.user_turn_id, reply, state.lease_until)
+
+    # --- the asynchronous half ----------------------------------------------------------------
+
+    def latest_summary(self, session_id: str) -> Summary | None:
+        return self._reads.latest_summary(session_id, consistent=True)
+
+    def turns_after(self, session_id: str, after_turn_id: str | None, limit: int) -> Sequence[Turn]:
+        return self._reads.turns_after(session_id, after_turn_id, limit)
+
+    def add_summary(self, summary: Summary) -> bool:
+        return self._upkeep.add_summary(summary)
+
+    def handoffs(self, session_id: str) -> Sequence[Handoff]:
+        return self._reads.handoffs(session_id)
+
+    def delete_session(self, session_id: str) -> int:
+        deleted, connection_id = self._upkeep.delete_session(session_id)
+        if connection_id:
+            self.connections.forget(connection_id)
+        return deleted
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _context_reads(
+        self, session_id: str, turns: int, consistent: bool
+    ) -> tuple[Future[list[Turn]], Future[Summary | None]]:
+        pool = self._executor()
+        recent = pool.submit(self._reads.turns, session_id, turns, consistent)
+        summary = pool.submit(self._reads.latest_summary, session_id, consistent)
+        return recent, summary
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="dynamodb-read")
+        return self._pool
+
+    def _release_quietly(self, session_id: str, message_id: str) -> None:
+        try:
+            self._messages.release(session_id, message_id)
+        except Exception:  # the lease then runs out by itself; the read failure is what we report
+            log.warning("could not release the lease after a failed context read", exc_info=True)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def _context(
+    summary: Summary | None, newest_first: Sequence[Turn], limit: int, exclude: str | None = None
+) -> ConversationContext:
+    """The turns after the summary, at most ``limit``, oldest first."""
+    if limit <= 0:
+        return ConversationContext(summary, [])
+    after = [
+        t
+        for t in newest_first
+        if t.turn_id != exclude and (summary is None or t.turn_id > summary.last_turn_id)
+    ]
+    return ConversationContext(summary, list(reversed(after[:limit])))

@@ -1,0 +1,134 @@
+"""Writes that change a session's own state: open it, move it (resume, disconnect, handoff), and the
+turns that do not come through the message path (a system announcement, an agent's reply)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+from attrs import evolve
+from botocore.exceptions import ClientError
+
+from adapters.dynamodb.converter import handoff_item, session_item, ttl_of, turn_item
+from adapters.dynamodb.errors import Backoff, error_code, translated
+from adapters.dynamodb.expressions import Refresh, Update
+from adapters.dynamodb.layout import CHILD_GRACE, META, PK, handoff_key, key, turn_key
+from adapters.dynamodb.transactions import Cancelled, PartitionWriter
+from application.errors import ConcurrentUpdate, Unavailable
+from domain.errors import SessionNotFound, UnexpectedStatus
+from domain.model import Handoff, Session, SessionStatus, Turn
+
+OPTIONAL = tuple(f.name for f in attrs.fields(Session) if f.name != "turn_count")
+
+
+class SessionWrites:
+    def __init__(self, writer: PartitionWriter, backoff: Backoff) -> None:
+        self._writer = writer
+        self._backoff = backoff
+
+    def add(self, session: Session) -> None:
+        w = self._writer
+        try:
+            with translated("PutItem"):
+                w.client.put_item(
+                    TableName=w.table,
+                    Item={**key(session.session_id, META), **session_item(evolve(session, turn_count=0))},
+                    ConditionExpression="attribute_not_exists(#pk)",
+                    ExpressionAttributeNames={"#pk": PK},
+                )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise ConcurrentUpdate(f"session {session.session_id} exists") from None
+            raise
+
+    def replace(self, current: Session, updated: Session) -> None:
+        update = _guarded(current, updated)
+        old = self._writer.update_if(current.session_id, META, update, old_on_failure=True)
+        if old is None:
+            return
+        if old or self._writer.reads.session(current.session_id) is not None:
+            raise ConcurrentUpdate(f"session {current.session_id} changed")
+        raise SessionNotFound(current.session_id)
+
+    def record_transition(
+        self, current: Session, updated: Session, announcement: Turn, handoff: Handoff | None = None
+    ) -> None:
+        """One transaction: the guarded state change, the announcement counted, the handoff record."""
+        w = self._writer
+        session_id = current.session_id
+        child_ttl = ttl_of(updated.expires_at + CHILD_GRACE)
+        meta = _guarded(current, evolve(updated, updated_at=max(updated.updated_at, announcement.created_at)))
+        items = [
+            w.update(session_id, META, meta.increment("turn_count")),
+            w.put(
+                session_id,
+                turn_key(announcement.turn_id),
+                turn_item(announcement, child_ttl),
+                "the announcement",
+            ),
+        ]
+        if handoff is not None:
+            items.append(w.put(session_id, handoff_key(handoff.handoff_id), handoff_item(handoff, child_ttl)))
+        for attempt in range(self._backoff.attempts):
+            try:
+                w.transact(items)
+                return
+            except Cancelled as cancelled:
+                on_meta, *on_children = cancelled.reasons
+                if any(r.condition_failed for r in on_children):
+                    raise ConcurrentUpdate(f"session {session_id}: the turn or handoff exists") from None
+                if on_meta.condition_failed:
+                    if w.stored_session(session_id, on_meta) is None:
+                        raise SessionNotFound(session_id) from None
+                    raise ConcurrentUpdate(f"session {session_id} changed") from None
+                self._backoff.pause(attempt)
+        raise Unavailable("DynamoDB TransactWriteItems: the session stayed contended")
+
+    def add_turn(
+        self, session_id: str, turn: Turn, expected_status: SessionStatus, expires_at: datetime
+    ) -> bool:
+        """Store and count one turn if the session is in ``expected_status``; False if it is stored."""
+        w = self._writer
+        turn_put = w.put(
+            session_id, turn_key(turn.turn_id), turn_item(turn, ttl_of(expires_at + CHILD_GRACE)), "the turn"
+        )
+        refresh = Refresh(expires_at, turn.created_at)
+        for attempt in range(self._backoff.attempts):
+            meta = Update().increment("turn_count").exists()
+            meta.when(f"{meta.n('status')} = {meta.v(expected_status)}")
+            refresh.apply(meta)
+            try:
+                w.transact([w.update(session_id, META, meta), turn_put])
+                return True
+            except Cancelled as cancelled:
+                on_meta, on_turn = cancelled.reasons
+                if on_meta.condition_failed:
+                    stored = w.stored_session(session_id, on_meta)
+                    if stored is None:
+                        raise SessionNotFound(session_id) from None
+                    if stored.status != expected_status:
+                        raise UnexpectedStatus(stored.status) from None
+                    refresh = refresh.against(stored)
+                if on_turn.condition_failed:
+                    return False
+                if not cancelled.any_condition_failed:
+                    self._backoff.pause(attempt)
+        raise Unavailable("DynamoDB TransactWriteItems: the session stayed contended")
+
+
+def _guarded(current: Session, updated: Session) -> Update:
+    """Every attribute of ``updated`` but ``turn_count`` (absent ones removed: a detached session
+    leaves the GSI), if the stored status and connection are still ``current``'s."""
+    item = session_item(updated)
+    update = Update().set_item(item, keep=frozenset({"turn_count"})).exists()
+    for name in OPTIONAL:
+        if name not in item:
+            update.remove(name)
+    update.when(f"{update.n('status')} = {update.v(current.status)}")
+    connection = update.n("connection_id")
+    update.when(
+        f"attribute_not_exists({connection})"
+        if current.connection_id is None
+        else f"{connection} = {update.v(current.connection_id)}"
+    )
+    return update

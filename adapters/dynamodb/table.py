@@ -1,0 +1,54 @@
+"""The table of CONTRACT §3, defined once: ``manga-assist create-table`` and the tests both use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from adapters.dynamodb.layout import CONNECTION_ATTRIBUTE, CONNECTION_INDEX, PK, SK, TTL_ATTRIBUTE
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments: keys, the connection index, on-demand billing, Streams."""
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": [
+            {"AttributeName": PK, "AttributeType": "S"},
+            {"AttributeName": SK, "AttributeType": "S"},
+            {"AttributeName": CONNECTION_ATTRIBUTE, "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": PK, "KeyType": "HASH"},
+            {"AttributeName": SK, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": CONNECTION_INDEX,
+                "KeySchema": [{"AttributeName": CONNECTION_ATTRIBUTE, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
+
+
+def create_table(client: Any, table_name: str) -> bool:
+    """Create the table, wait until it is active and switch its TTL on. ``False`` when it existed
+    already; TTL is switched on then too, in case an earlier run stopped halfway."""
+    try:
+        client.create_table(**table_definition(table_name))
+        created = True
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+            raise
+        created = False
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    status = client.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        client.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
+    return created
