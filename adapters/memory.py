@@ -175,9 +175,19 @@ class InMemorySessionRepository:
             known = self._messages[session_id].get(message_id)
             return None if known is None else self._record_of(session_id, message_id, known)
 
+    def message_records(self, session_id: str) -> Sequence[MessageRecord]:
+        with self._lock:
+            return [
+                self._record_of(session_id, mid, known) for mid, known in self._messages[session_id].items()
+            ]
+
     def _record_of(self, session_id: str, message_id: str, known: _Message) -> MessageRecord:
         reply = self._turns[session_id].get(known.reply_turn_id) if known.reply_turn_id else None
         return MessageRecord(message_id, known.user_turn_id, reply, known.lease_until)
+
+    def summaries(self, session_id: str) -> Sequence[Summary]:
+        with self._lock:
+            return sorted(self._summaries[session_id], key=lambda s: s.last_turn_id)
 
     def latest_summary(self, session_id: str) -> Summary | None:
         with self._lock:

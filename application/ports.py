@@ -107,9 +107,15 @@ class SessionRepository(Protocol):
 
     def message_record(self, session_id: str, message_id: str) -> MessageRecord | None: ...
 
+    def message_records(self, session_id: str) -> Sequence[MessageRecord]:
+        """Every message id the session remembers (for inspection: which ones still lack a reply)."""
+
     # --- the asynchronous half: summaries, handoffs, expiry -------------------------------------
 
     def latest_summary(self, session_id: str) -> Summary | None: ...
+
+    def summaries(self, session_id: str) -> Sequence[Summary]:
+        """Every summary of the session, oldest first (for inspection)."""
 
     def turns_after(self, session_id: str, after_turn_id: str | None, limit: int) -> Sequence[Turn]:
         """At most ``limit`` turns following ``after_turn_id`` (from the first turn if ``None``),
