@@ -5,8 +5,9 @@ Failures, in the application's words:
 
 - Throttled, model not ready, model timeout, 5xx, read timeout, dropped connection: botocore retries
   the initial call once (standard mode), then this adapter retries the whole call with capped
-  exponential backoff and full jitter, but only while no delta has reached the caller, so a
-  half-streamed reply is never replayed. Then ``ModelUnavailable``.
+  exponential backoff and full jitter (3 calls at most, none started 10 s after the first), but
+  only while no delta has reached the caller, so a half-streamed reply is never replayed. Then
+  ``ModelUnavailable``.
 - The request refused (validation, access, unknown model, ...): our bug. The request's shape (roles,
   lengths, counts, never the text) is logged, then ``ModelFailed``.
 - A stream that breaks after deltas were yielded (an exception event, a dropped connection, a stream
@@ -49,21 +50,27 @@ RETRYABLE_CODES = frozenset(
 UNAVAILABLE_CODES = RETRYABLE_CODES | {"ServiceQuotaExceededException"}
 TRANSPORT_ERRORS = (BotoConnectionError, HTTPClientError, Urllib3Error, ParserError)
 
-# The read timeout bounds the silence between two bytes of a stream, not the whole reply.
-CLIENT_CONFIG = Config(
+# The read timeout bounds the silence between two bytes. A stream's gaps are short, so its client
+# gives up well before the message function's 30 s timeout: a stalled stream then ends in an
+# "unavailable" frame and a freed message id, not in a killed invocation. ``converse`` (summaries)
+# sends nothing until the whole answer is written, so its client waits longer.
+STREAM_CONFIG = Config(
     connect_timeout=5,
-    read_timeout=60,
+    read_timeout=20,
     retries={"mode": "standard", "total_max_attempts": 2},
     tcp_keepalive=True,
 )
+COMPLETE_CONFIG = STREAM_CONFIG.merge(Config(read_timeout=60))
 
 
-def bedrock_runtime_client(session: Any | None = None, region: str | None = None) -> Any:
+def bedrock_runtime_client(
+    session: Any | None = None, region: str | None = None, config: Config = STREAM_CONFIG
+) -> Any:
     if session is None:
         import boto3
 
         session = boto3.session.Session()
-    return session.client("bedrock-runtime", region_name=region, config=CLIENT_CONFIG)
+    return session.client("bedrock-runtime", region_name=region, config=config)
 
 
 @frozen
@@ -71,6 +78,7 @@ class RetryPolicy:
     attempts: int = 3  # whole calls, each of which botocore may already have retried once
     base_seconds: float = 0.25
     cap_seconds: float = 2.0
+    window_seconds: float = 10.0  # no new attempt starts later than this after the first one
 
     def delay(self, retry: int, draw: Callable[[], float]) -> float:
         """Full jitter: uniform between 0 and the capped exponential step."""
@@ -88,27 +96,33 @@ class BedrockLanguageModel:
         max_tokens: int = 1024,
         temperature: float = 0.3,
         client: Any | None = None,
-        client_factory: Callable[[], Any] | None = None,
+        client_factory: Callable[[Config], Any] | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         draw: Callable[[], float] = random.random,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``client`` serves both operations; else ``client_factory(config)`` makes, on first use,
+        one client per operation (``STREAM_CONFIG``, ``COMPLETE_CONFIG``)."""
         self._model_id = model_id
         self._max_tokens = max_tokens
         self._temperature = temperature
-        self._client_instance = client
-        self._factory = client_factory or bedrock_runtime_client
+        self._clients: dict[int, Any] = {}
+        self._given = client
+        self._factory = client_factory or (lambda config: bedrock_runtime_client(config=config))
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._draw = draw
+        self._monotonic = monotonic
         self._lock = threading.Lock()
 
     def stream_reply(self, prompt: Prompt) -> Iterator[ReplyEvent]:
         request = self.request(prompt)
         yielded = 0
+        began = self._monotonic()
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                stream = self._client().converse_stream(**request)["stream"]
+                stream = self._client(STREAM_CONFIG).converse_stream(**request)["stream"]
                 try:
                     usage: Usage | None = None
                     complete = False
@@ -131,18 +145,19 @@ class BedrockLanguageModel:
                 return
             except (ClientError, BotoCoreError, Urllib3Error, ParserError, StreamIncomplete) as error:
                 failure, retryable = self._translate(error, request, yielded)
-                if yielded or not retryable or attempt == self._retry.attempts:
+                if yielded or not retryable or not self._may_retry(attempt, began):
                     raise failure from error
                 self._back_off(attempt, error)
 
     def complete(self, prompt: Prompt) -> tuple[str, Usage]:
         request = self.request(prompt)
+        began = self._monotonic()
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                response = self._client().converse(**request)
+                response = self._client(COMPLETE_CONFIG).converse(**request)
             except (ClientError, BotoCoreError, Urllib3Error) as error:
                 failure, retryable = self._translate(error, request, 0)
-                if not retryable or attempt == self._retry.attempts:
+                if not retryable or not self._may_retry(attempt, began):
                     raise failure from error
                 self._back_off(attempt, error)
                 continue
@@ -167,12 +182,17 @@ class BedrockLanguageModel:
             request["system"] = system
         return request
 
-    def _client(self) -> Any:
-        if self._client_instance is None:
-            with self._lock:
-                if self._client_instance is None:
-                    self._client_instance = self._factory()
-        return self._client_instance
+    def _client(self, config: Config) -> Any:
+        if self._given is not None:
+            return self._given
+        with self._lock:
+            made = self._clients.get(id(config))
+            if made is None:
+                made = self._clients[id(config)] = self._factory(config)
+            return made
+
+    def _may_retry(self, attempt: int, began: float) -> bool:
+        return attempt < self._retry.attempts and self._monotonic() - began < self._retry.window_seconds
 
     def _translate(
         self, error: Exception, request: Mapping[str, Any], yielded: int

@@ -18,6 +18,7 @@ from dependency_injector import containers, providers
 from adapters.apigateway import ManagementApiClients
 from adapters.fake_llm import FakeLanguageModel
 from adapters.memory import InMemorySessionRepository
+from adapters.memory_retry_queue import InMemoryRetryQueue
 from adapters.system import RandomIds, SystemClock
 from adapters.tokens import CalibratedTokenCounter
 from application.expiry import ExpireSession
@@ -40,8 +41,34 @@ def conversation_settings(config: dict[str, Any]) -> ConversationSettings:
     )
 
 
-def _dynamodb_repository(*_: Any, **__: Any) -> Any:
-    raise NotImplementedError("SESSION_STORE=dynamodb arrives with the DynamoDB adapter")
+# The DynamoDB and SQS adapters are imported inside their providers: memory mode never loads them
+# (nor cattrs), which keeps its cold start short. boto3 resolves AWS_ENDPOINT_URL(_DYNAMODB/_SQS) itself.
+def _dynamodb_client(session: Any, region: str) -> Any:
+    from adapters.dynamodb.client import dynamodb_client
+
+    return dynamodb_client(session, region)
+
+
+def _dynamodb_repository(client: Any, table_name: str) -> Any:
+    from adapters.dynamodb.repository import DynamoDBSessionRepository
+
+    return DynamoDBSessionRepository(table_name, client)
+
+
+def _sqs_client(session: Any, region: str) -> Any:
+    from adapters.sqs_retry_queue import sqs_client
+
+    return sqs_client(session, region)
+
+
+def _retry_queue(session_store: str, queue_url: str | None, sqs: Any) -> Any:
+    """SQS when ``RETRY_QUEUE_URL`` is set; the in-process queue in memory mode; else none, and a
+    reply the table refuses then fails loudly (``WriteNotDurable``) instead of being dropped."""
+    if queue_url:
+        from adapters.sqs_retry_queue import SqsRetryQueue
+
+        return SqsRetryQueue(queue_url, client_factory=sqs)
+    return InMemoryRetryQueue() if session_store == "memory" else None
 
 
 def _bedrock_model(
@@ -54,7 +81,7 @@ def _bedrock_model(
         model_id=model_id,
         max_tokens=max_tokens,
         temperature=temperature,
-        client_factory=lambda: bedrock_runtime_client(session_factory(), region),
+        client_factory=lambda config: bedrock_runtime_client(session_factory(), region, config),
     )
 
 
@@ -78,11 +105,20 @@ class Adapters(containers.DeclarativeContainer):
     boto_session = providers.Singleton(boto3.session.Session)
 
     memory_repository = providers.Singleton(InMemorySessionRepository)
-    dynamodb_repository = providers.Singleton(_dynamodb_repository)
+    dynamodb_client = providers.Singleton(_dynamodb_client, session=boto_session, region=config.region)
+    dynamodb_repository = providers.Singleton(
+        _dynamodb_repository, client=dynamodb_client, table_name=config.session_table
+    )
     repository = providers.Selector(
         config.session_store, memory=memory_repository, dynamodb=dynamodb_repository
     )
-    retry_queue = providers.Object(None)
+    sqs_client = providers.Singleton(_sqs_client, session=boto_session, region=config.region)
+    retry_queue = providers.Singleton(
+        _retry_queue,
+        session_store=config.session_store,
+        queue_url=config.retry_queue_url,
+        sqs=sqs_client.provider,
+    )
 
     fake_llm = providers.Singleton(
         FakeLanguageModel,

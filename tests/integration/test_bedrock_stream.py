@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from adapters.bedrock import CLIENT_CONFIG, BedrockLanguageModel
+from adapters.bedrock import STREAM_CONFIG, BedrockLanguageModel
 from application.errors import ModelFailed, ModelUnavailable
 from application.ports import Delta, Prompt, PromptMessage, ReplyEvent, Usage
 from domain.model import Role
@@ -80,7 +80,7 @@ def test_throttling_before_the_stream_is_retried_then_succeeds(bedrock: BedrockS
 
 def test_botocore_retries_the_initial_call_once_before_the_adapter_does(bedrock: BedrockStandIn) -> None:
     bedrock.script(*[ErrorReply(503, "ServiceUnavailableException")] * 6)
-    _, events, error = consume(model_for(bedrock, config=CLIENT_CONFIG).stream_reply(PROMPT))
+    _, events, error = consume(model_for(bedrock, config=STREAM_CONFIG).stream_reply(PROMPT))
     assert isinstance(error, ModelUnavailable) and events == []
     assert len(bedrock.received) == 6  # 3 attempts of the adapter, each 2 HTTP attempts of botocore
 

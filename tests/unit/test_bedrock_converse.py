@@ -10,9 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.stub import Stubber
 
-from adapters.bedrock import BedrockLanguageModel, RetryPolicy
+from adapters.bedrock import COMPLETE_CONFIG, STREAM_CONFIG, BedrockLanguageModel, RetryPolicy
 from application.errors import ModelFailed, ModelUnavailable
 from application.ports import Prompt, PromptMessage, Usage
 from domain.model import Role
@@ -140,12 +141,12 @@ def test_refused_requests_are_our_bug_logged_by_shape_and_never_retried(
     assert "SECRET" not in repr(record.__dict__) and "Frieren" not in repr(record.__dict__)
 
 
-def test_the_client_is_made_lazily_and_once() -> None:
+def test_each_operation_gets_its_own_client_made_lazily_and_once() -> None:
     client = boto3.client("bedrock-runtime", region_name="us-east-1")
-    made: list[Any] = []
+    made: list[Config] = []
 
-    def factory() -> Any:
-        made.append(client)
+    def factory(config: Config) -> Any:
+        made.append(config)
         return client
 
     model = BedrockLanguageModel(MODEL_ID, max_tokens=512, temperature=0.2, client_factory=factory)
@@ -155,4 +156,23 @@ def test_the_client_is_made_lazily_and_once() -> None:
         stubber.add_response("converse", REPLY, EXPECTED_REQUEST)
         model.complete(PROMPT)
         model.complete(PROMPT)
-    assert len(made) == 1
+    assert made == [COMPLETE_CONFIG]
+    assert COMPLETE_CONFIG.read_timeout > STREAM_CONFIG.read_timeout  # converse sends nothing until done
+
+
+def test_no_retry_starts_once_the_retry_window_has_passed() -> None:
+    client = boto3.client("bedrock-runtime", region_name="us-east-1")
+    now = iter([0.0, 12.0])  # the first attempt took 12 s (a model timeout, say)
+    model = BedrockLanguageModel(
+        MODEL_ID,
+        max_tokens=512,
+        temperature=0.2,
+        client=client,
+        sleep=lambda _: None,
+        monotonic=lambda: next(now),
+    )
+    with Stubber(client) as stubber:
+        stubber.add_client_error("converse", "ModelTimeoutException", http_status_code=408)
+        with pytest.raises(ModelUnavailable):
+            model.complete(PROMPT)
+        stubber.assert_no_pending_responses()
