@@ -16,6 +16,7 @@ def test_the_timeline_shows_turns_summaries_handoffs_and_the_missing_reply(chat:
         chat.say("c1", f"question {n} about my order", f"m-{n}")
     flaky = FlakyRepository(chat.repository)
     chat.container.adapters.repository.override(providers.Object(flaky))
+    chat.container.adapters.retry_queue.override(providers.Object(None))  # memory mode has one otherwise
     flaky.fail("complete_exchange")
     assert chat.say("c1", "is anyone there?", "m-lost") == 503  # no retry queue: refused loudly
     chat.container.adapters.repository.reset_override()
