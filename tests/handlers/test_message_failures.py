@@ -98,6 +98,7 @@ def test_with_no_retry_queue_a_refused_reply_fails_loudly_and_frees_the_message(
 ) -> None:
     flaky = FlakyRepository(chat.repository)
     chat.container.adapters.repository.override(providers.Object(flaky))
+    chat.container.adapters.retry_queue.override(providers.Object(None))  # memory mode has one otherwise
     flaky.fail("complete_exchange")
     assert chat.say(CONN, "Do you ship to Canada?", "m-1") == 503
     assert chat.last(CONN)["code"] == "unavailable"
