@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, unquote
@@ -28,13 +28,17 @@ class Post:
     status: int
 
 
+def _answers(items: Iterable[tuple[int, str]]) -> deque[tuple[int, str]]:
+    return deque(items)
+
+
 @define
 class ManagementApiStandIn:
     """``with ManagementApiStandIn(gone_after=3) as api:`` accepts three posts, then every post to
     any connection answers 410. ``errors`` are answered first, one per post: (status, error code)."""
 
     gone_after: int | None = None
-    errors: deque[tuple[int, str]] = field(factory=deque, converter=deque)
+    errors: deque[tuple[int, str]] = field(factory=deque, converter=_answers)
     posts: list[Post] = field(factory=list)
     deleted: list[str] = field(factory=list)
     _accepted: int = 0

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.bedrock import BedrockLanguageModel
+from entrypoints.container import build_container
 from tests.bedrock_standin import BedrockStandIn, ErrorReply, Stream
 from tests.fakes import ManualClock
-from tests.harness import Chat, build_container
+from tests.harness import Chat
 
 CONN = "connBedrock01="
 MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"

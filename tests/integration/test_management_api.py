@@ -5,6 +5,7 @@ client left (410 ``GoneException``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -31,7 +32,7 @@ def notifier_for(url: str) -> ApiGatewayNotifier:
 @pytest.mark.moto_server
 def test_frames_reach_moto_byte_for_byte(moto_url: str) -> None:
     notifier = notifier_for(moto_url)
-    sent = [
+    sent: list[dict[str, Any]] = [
         {"type": "chunk", "response_id": "r-1", "index": 0, "delta": '葬送のフリーレン 🍙 "quoted"\n'},
         {"type": "message", "response_id": "r-1", "reply_to": "m-1", "content": "x" * 100_000},
     ]

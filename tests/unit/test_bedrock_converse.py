@@ -157,7 +157,8 @@ def test_each_operation_gets_its_own_client_made_lazily_and_once() -> None:
         model.complete(PROMPT)
         model.complete(PROMPT)
     assert made == [COMPLETE_CONFIG]
-    assert COMPLETE_CONFIG.read_timeout > STREAM_CONFIG.read_timeout  # converse sends nothing until done
+    # converse sends nothing until the whole answer is written: its client waits longer
+    assert COMPLETE_CONFIG.read_timeout > STREAM_CONFIG.read_timeout  # type: ignore[attr-defined]
 
 
 def test_no_retry_starts_once_the_retry_window_has_passed() -> None:
