@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,13 +56,23 @@ def message_frames(reply: Turn, max_chars: int = MAX_CONTENT_CHARS) -> list[dict
     ]
 
 
-def history_frame(turns: list[Turn]) -> dict[str, Any]:
-    return {
-        "type": "history",
-        "turns": [
-            {"role": str(t.role), "content": t.content, "created_at": iso(t.created_at)} for t in turns
-        ],
-    }
+# API Gateway refuses frames over 128 KB; leave room for the envelope.
+MAX_HISTORY_BYTES = 120 * 1024
+
+
+def history_frame(turns: list[Turn], max_bytes: int = MAX_HISTORY_BYTES) -> dict[str, Any]:
+    """The turns, oldest first. When they would not fit in one frame, the oldest are left out and
+    ``truncated`` says so (the client asks again with a smaller ``limit``)."""
+    entries: list[dict[str, Any]] = []
+    size = 0
+    for turn in reversed(turns):
+        entry = {"role": str(turn.role), "content": turn.content, "created_at": iso(turn.created_at)}
+        cost = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + 1
+        if entries and size + cost > max_bytes:
+            return {"type": "history", "turns": entries[::-1], "truncated": True}
+        entries.append(entry)
+        size += cost
+    return {"type": "history", "turns": entries[::-1]}
 
 
 def error_frame(code: str, message: str) -> dict[str, Any]:

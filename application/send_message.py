@@ -57,6 +57,7 @@ class SendOutcome:
     queued: bool = False  # the reply's write went to the retry queue
     forwarded: bool = False  # the session is with a human agent: no model call
     client_gone: bool = False
+    undelivered: bool = False  # stored, but the Management API kept failing: shown on resume
     chunks: int = 0
 
 
@@ -135,6 +136,10 @@ class SendMessage:
         text = command.message.strip()
         if not text:
             raise InvalidInput("message must not be empty")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("message is not valid Unicode text") from None
         if len(text) > self._settings.max_message_chars:
             raise MessageTooLarge(f"message is longer than {self._settings.max_message_chars} characters")
         if not command.message_id or len(command.message_id) > MAX_MESSAGE_ID_CHARS:
@@ -228,20 +233,32 @@ class SendMessage:
             response_id=response_id,
         )
         queued = self._store_reply(session_id, command.message_id, reply)
-        gone = stream.gone
+        gone, undelivered = stream.gone, False
         if not gone:
             try:
                 for frame in message_frames(reply):
                     self._notifier.push(command.connection_id, frame)
             except ConnectionGone:
                 gone = True
+            except Unavailable:
+                # Stored all the same: a resume or a retry of this message id shows it.
+                log.warning("the reply is stored but could not be pushed to the client", exc_info=True)
+                self._telemetry.count(metric.REPLIES_UNDELIVERED)
+                undelivered = True
         if gone:
             self._telemetry.count(metric.PUSHES_TO_GONE)
             if self._on_client_gone is not None:
                 self._on_client_gone(session_id, command.connection_id)
-        else:
+        elif not undelivered:
             self._telemetry.count(metric.REPLIES_SENT)
-        return evolve(outcome, answered=True, queued=queued, client_gone=gone, chunks=stream.pushes)
+        return evolve(
+            outcome,
+            answered=True,
+            queued=queued,
+            client_gone=gone,
+            undelivered=undelivered,
+            chunks=stream.pushes,
+        )
 
     def _record_model_use(self, started: float, first_token: float | None, usage: Usage) -> None:
         if first_token is not None:

@@ -4,7 +4,7 @@ ones when 200 characters or 100 ms have gathered, whichever comes first."""
 
 from __future__ import annotations
 
-from application.errors import ConnectionGone
+from application.errors import ConnectionGone, Unavailable
 from application.frames import chunk_frame
 from application.ports import Clock, Notifier
 
@@ -35,6 +35,7 @@ class ChunkStream:
         self.index = 0
         self.pushes = 0
         self.gone = False
+        self.stalled = False
         self.text_parts: list[str] = []
 
     @property
@@ -45,8 +46,8 @@ class ChunkStream:
         if not delta:
             return
         self.text_parts.append(delta)
-        if self.gone:
-            return  # the client left: keep the text for the store, push nothing more
+        if self.silenced:
+            return  # the client left, or pushes fail: keep the text for the store, push nothing more
         self._buffer.append(delta)
         self._buffered += len(delta)
         now = self._clock.monotonic()
@@ -57,15 +58,19 @@ class ChunkStream:
         ):
             self.flush()
 
+    @property
+    def silenced(self) -> bool:
+        return self.gone or self.stalled
+
     def flush(self) -> None:
-        if self.gone or not self._buffer:
+        if self.silenced or not self._buffer:
             return
         pending = "".join(self._buffer)
         self._buffer.clear()
         self._buffered = 0
         for start in range(0, len(pending), MAX_DELTA_CHARS):
             self._push(pending[start : start + MAX_DELTA_CHARS])
-            if self.gone:
+            if self.silenced:
                 return
         self._last_push = self._clock.monotonic()
 
@@ -74,6 +79,11 @@ class ChunkStream:
             self._notifier.push(self._connection_id, chunk_frame(self._response_id, self.index, delta))
         except ConnectionGone:
             self.gone = True
+            return
+        except Unavailable:
+            # The Management API is failing after its retries: the reply is still worth finishing
+            # and storing (the client sees it on resume), so stop pushing rather than give up.
+            self.stalled = True
             return
         self.index += 1
         self.pushes += 1

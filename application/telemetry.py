@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGES_RECEIVED = "MessagesReceived"
 REPLIES_SENT = "RepliesSent"
+REPLIES_UNDELIVERED = "RepliesStoredButUndelivered"  # the Management API failed after retries
 REPLIES_REPLAYED = "RepliesReplayed"  # a repeated message id answered from the store
 MESSAGES_FORWARDED = "MessagesForwardedToAgent"
 FRAMES_REFUSED = "FramesRefused"  # dimension: code

@@ -87,19 +87,28 @@ class ClientFrame:
             raise InvalidInput(f"{name} must be a non-empty string")
         if len(value) > max_chars:
             raise InvalidInput(f"{name} must be at most {max_chars} characters")
-        return value
+        return _text(value, name)
 
     def required_str(self, name: str) -> str:
         value = self.fields.get(name)
         if not isinstance(value, str):
             raise InvalidInput(f"{name} must be a string")
-        return value
+        return _text(value, name)
 
     def optional_int(self, name: str, default: int) -> int:
         value = self.fields.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput(f"{name} must be a whole number")
         return value
+
+
+def _text(value: str, name: str) -> str:
+    """JSON may carry lone surrogates (``"\\ud800"``), which are no text: UTF-8 cannot store them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{name} is not valid Unicode text") from None
+    return value
 
 
 def parse_frame(body: Any, is_base64: bool) -> ClientFrame:

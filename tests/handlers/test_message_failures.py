@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -122,3 +123,48 @@ def test_during_a_handoff_the_bot_stays_silent(chat: Chat, session_id: str, cloc
     assert chat.llm.calls == 0
     assert turns(chat, session_id) == [("user", "I want a human")]
     assert chat.frames(CONN, "chunk") == [] and chat.frames(CONN, "message") == []
+
+
+def test_a_lone_surrogate_is_refused_and_stores_nothing(chat: Chat, session_id: str) -> None:
+    assert chat.send(CONN, '{"action": "sendMessage", "message": "hi \\ud800 there"}') == 400
+    assert chat.last(CONN)["code"] == "bad_request"
+    assert turns(chat, session_id) == [] and chat.llm.calls == 0
+    assert chat.send(CONN, {"action": "history"}) == 200
+
+
+def test_a_history_too_large_for_one_frame_drops_its_oldest_turns(chat: Chat, session_id: str) -> None:
+    for n in range(40):
+        assert chat.say(CONN, f"{n:02d} " + "漫画" * 1500, f"m-{n}") == 200
+    assert chat.send(CONN, {"action": "history", "limit": 80}) == 200
+    frame = chat.last(CONN)
+    assert frame["type"] == "history" and frame["truncated"] is True
+    assert len(json.dumps(frame, ensure_ascii=False).encode()) < 128 * 1024
+    assert frame["turns"][-1]["role"] == "assistant" and frame["turns"][-2]["content"].startswith("39 ")
+
+
+def test_a_management_api_failing_mid_reply_still_stores_the_reply(chat: Chat, session_id: str) -> None:
+    chat.llm._reply_words = 400
+    failing = _FailingAfter(chat.notifier, pushes=1)
+    chat.container.adapters.notifier.override(providers.Object(failing))
+    assert chat.say(CONN, "recommend me something", "m-1") == 200
+    assert [role for role, _ in turns(chat, session_id)] == ["user", "assistant"]
+    assert chat.repository.get(session_id).status is SessionStatus.ACTIVE  # not gone: just unreachable
+    chat.container.adapters.notifier.override(providers.Object(chat.notifier))
+    assert chat.say(CONN, "recommend me something", "m-1") == 200  # the retry gets the stored reply
+    assert chat.last(CONN)["type"] == "message" and chat.llm.calls == 1
+
+
+class _FailingAfter:
+    def __init__(self, inner: object, pushes: int) -> None:
+        self.inner, self.left = inner, pushes
+
+    def push(self, connection_id: str, frame: object) -> None:
+        from application.errors import Unavailable
+
+        if self.left <= 0:
+            raise Unavailable("post_to_connection: 503")
+        self.left -= 1
+        self.inner.push(connection_id, frame)
+
+    def close(self, connection_id: str) -> None:
+        self.inner.close(connection_id)
