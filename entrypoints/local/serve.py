@@ -42,6 +42,9 @@ def configure_logging() -> None:
     handler.addFilter(lambda record: record.name != lambda_logger.name)
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    # Every handler thread shares one Management API client, whose pool keeps 10 connections: past
+    # 10 concurrent pushes urllib3 opens extra ones and warns as it drops them. Harmless here.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -8,11 +8,12 @@ import os
 import threading
 from typing import Any
 
+import boto3
 import pytest
 from aiohttp import web
 
 from entrypoints.container import Container, build_container, set_container
-from entrypoints.local.app import make_app
+from entrypoints.local.app import REGISTRY, make_app
 from entrypoints.local.environment import ServeOptions, server_environment
 from entrypoints.local.serve import listen
 
@@ -40,6 +41,17 @@ class ServerThread:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
+
+    def management_api(self) -> Any:
+        """The real boto3 Management API client, pointed at this server."""
+        return boto3.client("apigatewaymanagementapi", endpoint_url=self.http_url, region_name="us-east-1")
+
+    def connection_ids(self) -> list[str]:
+        async def read() -> list[str]:
+            return [c.connection_id for c in self.app[REGISTRY].all()]
+
+        ids: list[str] = self.call(read())
+        return ids
 
     def call(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)

@@ -74,6 +74,16 @@ def test_chat_page_streams_a_reply_and_restores_it_after_a_reload(
             assert json.loads(await page.evaluate(TURNS)) == [["user", QUESTION], ["assistant", reply]]
             await page.screenshot(SCREENSHOT)
 
+            # The server drops the connection (Management API DELETE): the page reconnects by itself,
+            # resumes its session and shows the same conversation, once.
+            [connection_id] = server.connection_ids()
+            await asyncio.to_thread(server.management_api().delete_connection, ConnectionId=connection_id)
+            await page.wait_for("document.getElementById('status').dataset.state === 'closed'", "the drop")
+            await page.wait_for(CONNECTED, "the reconnection")
+            await page.wait_for(f"JSON.parse({TURNS}).length === 2", "the history after reconnecting")
+            assert json.loads(await page.evaluate(TURNS)) == [["user", QUESTION], ["assistant", reply]]
+            assert server.connection_ids() != [connection_id]
+
             await page.evaluate("document.getElementById('handoff').click()")
             notice = await page.wait_for(
                 "[...document.querySelectorAll('.notice')].map(n => n.textContent).join(' | ')",

@@ -9,35 +9,21 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
-import boto3
 import pytest
 
 from adapters.apigateway import ApiGatewayNotifier
 from application.errors import ConnectionGone
-from entrypoints.local.app import REGISTRY
 from tests.local.client import Client
 from tests.local.server_thread import ServerThread
 
 
-def management_client(server: ServerThread) -> Any:
-    return boto3.client("apigatewaymanagementapi", endpoint_url=server.http_url, region_name="us-east-1")
-
-
-def connection_ids(server: ServerThread) -> list[str]:
-    async def read() -> list[str]:
-        return [c.connection_id for c in server.app[REGISTRY].all()]
-
-    ids: list[str] = server.call(read())
-    return ids
-
-
 def test_post_get_delete_and_gone(server: ServerThread) -> None:
-    api = management_client(server)
+    api = server.management_api()
 
     async def scenario() -> None:
         client = await Client.open(server.ws_url, customer_id="cust-1")
         await client.ask({"action": "session"}, "session")
-        [connection_id] = connection_ids(server)
+        [connection_id] = server.connection_ids()
 
         await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=b'{"type":"ping"}')
         assert await client.receive() == {"type": "ping"}
@@ -69,12 +55,12 @@ def test_post_get_delete_and_gone(server: ServerThread) -> None:
 
 
 def test_a_closed_connection_is_gone_for_the_production_notifier(server: ServerThread) -> None:
-    notifier = ApiGatewayNotifier(client=management_client(server))
+    notifier = ApiGatewayNotifier(client=server.management_api())
 
     async def scenario() -> str:
         client = await Client.open(server.ws_url, customer_id="cust-1")
         await client.ask({"action": "session"}, "session")
-        [connection_id] = connection_ids(server)
+        [connection_id] = server.connection_ids()
         await asyncio.to_thread(notifier.push, connection_id, {"type": "hello", "text": "こんにちは"})
         assert await client.receive() == {"type": "hello", "text": "こんにちは"}
         await client.close()
