@@ -118,7 +118,7 @@ def parse_frame(body: Any, is_base64: bool) -> ClientFrame:
         raise MessageTooLarge("frame is too large")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting deeper than the parser's stack: not a frame of ours
         raise InvalidInput("frame is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("frame must be a JSON object")
