@@ -30,6 +30,11 @@ def moto_table(table: str = TABLE) -> Iterator[Any]:
         yield client
 
 
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 class LocalMotoServer(ThreadedMotoServer):
     """moto over HTTP on 127.0.0.1, on a port the OS picks.
 
@@ -55,7 +60,7 @@ class LocalMotoServer(ThreadedMotoServer):
                 return list(moto_app(environ, start_response))
 
         self._server = make_server(
-            self._ip_address, self._port, app, threaded=True, request_handler=MotoRequestHandler
+            self._ip_address, self._port, app, threaded=True, request_handler=_QuietHandler
         )
         self._server_ready_event.set()
         self._server.serve_forever()
