@@ -9,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dependency_injector import providers
 
 from tests.local.cdp import Browser, chromium_path
+from tests.local.gated_model import GatedModel
 from tests.local.server_thread import ServerThread
 
 SCREENSHOT = Path(__file__).parents[2] / "artifacts" / "chat-page.png"
@@ -96,3 +98,58 @@ def test_chat_page_streams_a_reply_and_restores_it_after_a_reload(
 
     asyncio.run(scenario())
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+RECORD_SENT = """
+window.__sent = [];
+const realSend = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  window.__sent.push(JSON.parse(data));
+  return realSend.call(this, data);
+};
+"""
+USER_META = "document.querySelector('.turn-user .turn-meta')?.textContent"
+
+
+def test_a_message_cut_off_by_a_drop_is_resent_with_its_id_and_answered_once(
+    start_server: Callable[..., ServerThread],
+) -> None:
+    server = start_server()
+    model = GatedModel()
+    server.container.adapters.llm.override(providers.Object(model))
+    executable = chromium_path()
+    assert executable is not None
+
+    async def scenario() -> None:
+        async with Browser(executable) as page:
+            await page.send("Page.addScriptToEvaluateOnNewDocument", source=RECORD_SENT)
+            await page.goto(server.http_url + "/")
+            await page.wait_for(CONNECTED, "the connection")
+            await page.evaluate("document.getElementById('message-input').focus()")
+            await page.type_text("A slow one: where is my order?")
+            await page.press_enter()
+            assert await asyncio.to_thread(model.slow_started.wait, 20)  # its reply is being written
+
+            [connection_id] = server.connection_ids()
+            await asyncio.to_thread(server.management_api().delete_connection, ConnectionId=connection_id)
+            await page.wait_for(CONNECTED + " && window.__sent.length > 3", "the reconnection")
+            # The page sent the message again, with its id; the server said it is being answered.
+            await page.wait_for(f"({USER_META} || '').includes('Still being answered')", "the conflict")
+            model.released.set()
+
+            reply = await page.wait_for(FINAL_REPLY, "the stored reply")
+            await page.wait_for(f"{USER_META} === ''", "the message marked answered")
+            assert json.loads(await page.evaluate(TURNS)) == [
+                ["user", "A slow one: where is my order?"],
+                ["assistant", reply],
+            ]
+            sent = await page.evaluate("window.__sent")
+            ids = [f["message_id"] for f in sent if f["action"] == "sendMessage"]
+            assert len(ids) >= 3 and len(set(ids)) == 1, sent  # first send, resend, retry: one id
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        model.released.set()
+        server.container.adapters.llm.reset_override()
+    assert model.slow.calls == 1  # answered once

@@ -4,37 +4,16 @@ order of events (the slow model is held until the fast reply is in), never by ti
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
 
 from dependency_injector import providers
 
-from adapters.fake_llm import FakeLanguageModel
-from application.ports import Prompt, ReplyEvent
 from tests.local.client import Client
+from tests.local.gated_model import GatedModel
 from tests.local.server_thread import ServerThread
 
 
-class SlowForSome:
-    """The fake model, but a prompt mentioning "slow" waits for its first token until released."""
-
-    def __init__(self) -> None:
-        self.released = threading.Event()
-        self.slow_started = threading.Event()
-        self.fast = FakeLanguageModel()
-        self.slow = FakeLanguageModel(first_token_ms=60_000, sleep=self._hold)
-
-    def _hold(self, _seconds: float) -> None:
-        self.slow_started.set()
-        assert self.released.wait(timeout=30), "the slow reply was never released"
-
-    def stream_reply(self, prompt: Prompt) -> Iterator[ReplyEvent]:
-        slow = "slow" in prompt.messages[-1].text.lower()
-        return (self.slow if slow else self.fast).stream_reply(prompt)
-
-
 def test_a_slow_reply_does_not_stall_other_connections(server: ServerThread) -> None:
-    model = SlowForSome()
+    model = GatedModel()
     server.container.adapters.llm.override(providers.Object(model))
 
     async def scenario() -> None:
