@@ -48,6 +48,12 @@ def display_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+def callback_host(host: str) -> str:
+    """Where the handlers reach this server: a wildcard address listens everywhere but is no
+    destination, so they use the loopback address of its family."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
 def has_credentials(env: Mapping[str, str], home: Path | None = None) -> bool:
     if any(env.get(name) for name in CREDENTIAL_VARIABLES):
         return True
@@ -68,7 +74,7 @@ def server_environment(options: ServeOptions, port: int, env: Mapping[str, str])
     """The variables to set (never to remove) for a server listening on ``port``."""
     options = options.resolved(env)
     changes = {
-        "WEBSOCKET_CALLBACK_URL": f"http://{display_host(options.host)}:{port}",
+        "WEBSOCKET_CALLBACK_URL": f"http://{display_host(callback_host(options.host))}:{port}",
         "SESSION_STORE": options.store or "memory",
         "LLM_PROVIDER": options.llm or "fake",
     }

@@ -70,3 +70,13 @@ def test_flags_win_and_the_environment_fills_in(no_home: Path) -> None:
         store="dynamodb", llm="bedrock", endpoint_url="http://db"
     )
     assert ServeOptions(store="memory").resolved(env).store == "memory"
+
+
+def test_a_wildcard_address_calls_back_on_loopback(no_home: Path) -> None:
+    assert (
+        server_environment(ServeOptions(host="0.0.0.0"), 8080, {})["WEBSOCKET_CALLBACK_URL"]
+        == "http://127.0.0.1:8080"
+    )
+    assert (
+        server_environment(ServeOptions(host="::"), 8080, {})["WEBSOCKET_CALLBACK_URL"] == "http://[::1]:8080"
+    )
