@@ -32,13 +32,15 @@ def bind(context: Any, **keys: str | None) -> None:
         # Our modules log through the standard library; give them the same JSON formatter and keys.
         copy_config_to_registered_loggers(source_logger=logger, include=_our_loggers())
         _shared = True
-    logger.clear_state()
+    # Thread-local keys: in Lambda one invocation runs at a time, but `manga-assist serve` runs many
+    # handlers on threads of one process, and shared keys would cross from one call to another.
+    logger.thread_safe_clear_keys()
     request_id = getattr(context, "aws_request_id", None)
-    logger.append_keys(**{k: v for k, v in {"lambda_request_id": request_id, **keys}.items() if v})
+    add_keys(lambda_request_id=request_id, **keys)
 
 
 def add_keys(**keys: str | None) -> None:
-    logger.append_keys(**{k: v for k, v in keys.items() if v})
+    logger.thread_safe_append_keys(**{k: v for k, v in keys.items() if v})
 
 
 def _our_loggers() -> set[str]:
