@@ -15,7 +15,7 @@ ACTIONS = ("session", "sendMessage", "history", "handoff")
 # API Gateway's own frame limit is 128 KB; anything larger than the largest legal frame is refused
 # before JSON parsing spends time on it.
 MAX_BODY_CHARS = 256 * 1024
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._:@=+/\-]{1,128}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._:@=+/\-]{1,128}\Z")  # \Z: "$" would let a trailing newline in
 
 
 @frozen
