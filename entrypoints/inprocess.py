@@ -10,7 +10,7 @@ from collections import deque
 from typing import Any
 
 from application.events import ChangeEvent, SessionExpired, TurnsCounted
-from application.ports import Notifier
+from application.ports import Notifier, PendingWrite
 from application.summaries import RollSummaryCommand, summary_due
 from entrypoints.container import Container
 
@@ -31,7 +31,7 @@ class InProcessWorkers:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.dead_letters: list[tuple[object, str]] = []
+        self.dead_letters: list[tuple[Any, str]] = []
         self._repo.listeners.append(self._enqueue)
 
     def _enqueue(self, event: ChangeEvent) -> None:
@@ -79,6 +79,25 @@ class InProcessWorkers:
                     queue.put_back(write, attempt + 1)
             handled += 1
         return handled
+
+    def redrive(self) -> dict[str, list[str]]:
+        """Replay what was set aside, as ``manga-assist redrive`` does for the SQS dead-letter queue:
+        what got stored, what was already there, what still fails (and stays set aside)."""
+        report: dict[str, list[str]] = {"stored": [], "already_stored": [], "failed": []}
+        pending, self.dead_letters = self.dead_letters, []
+        replay = self._container.use_cases.replay_write()
+        for item, _ in pending:
+            if isinstance(item, PendingWrite):
+                label = f"{item.session_id}/{item.message_id}"
+                try:
+                    report["stored" if replay(item) else "already_stored"].append(label)
+                except Exception as error:
+                    report["failed"].append(label)
+                    self.dead_letters.append((item, repr(error)))
+            else:  # a change event: run it again
+                self._events.append((item, 1))
+        self.drain()
+        return report
 
     def sweep(self) -> int:
         """Play the TTL service: remove sessions idle past their expiry (the feed then cleans up)."""

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, web
 
+from entrypoints.container import get_container
+from entrypoints.inprocess import InProcessWorkers
+from entrypoints.local import admin
 from entrypoints.local.connections import ConnectionRegistry
 from entrypoints.local.environment import ServeOptions, display_host
 from entrypoints.local.lambda_runtime import LambdaInvoker
@@ -37,10 +40,37 @@ def make_app(
     app.router.add_get("/ws", gateway.handle)
     app.router.add_routes(ManagementApi(registry).routes())
     app.router.add_static("/static/", STATIC, append_version=False)
+    if is_loopback(options.host):
+        app.router.add_routes(admin.routes())
     app.on_response_prepare.append(_no_cache_for_static)
+    app.on_startup.append(_start_workers)
     app.on_shutdown.append(_close_connections)
     app.on_cleanup.append(_stop_invoker)
+    app.on_cleanup.append(_stop_workers)
     return app
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+async def _start_workers(app: web.Application) -> None:
+    """With the memory store, the asynchronous half (summaries, expiry, the turn writer) runs here,
+    pushing through this server's own Management API as the Lambda functions would."""
+    container = get_container()
+    if container.config.session_store() != "memory":
+        log.info("store is not in memory: summaries and cleanup run where its stream is consumed")
+        return
+    notifier = container.adapters.notifier(endpoint=container.config.websocket_callback_url())
+    workers = InProcessWorkers(container, notifier)
+    workers.start()
+    app[admin.WORKERS] = workers
+
+
+async def _stop_workers(app: web.Application) -> None:
+    workers = app.get(admin.WORKERS)
+    if workers is not None:
+        workers.stop()
 
 
 async def _index(request: web.Request) -> web.StreamResponse:
