@@ -13,7 +13,8 @@ from entrypoints.container import get_container
 from entrypoints.lambda_logging import bind, logger, observed
 from entrypoints.stream_records import expired_session
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# Report every failed record, even when all failed: the same retry for Lambda, and one shape to read.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 def handle_record(record: DynamoDBRecord) -> None:

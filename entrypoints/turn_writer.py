@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from entrypoints.container import get_container
 from entrypoints.lambda_logging import bind, logger, observed
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report every failed record, even when all failed: the same retry for Lambda, and one shape to read.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def handle_record(record: SQSRecord) -> None:

@@ -1,0 +1,87 @@
+"""``manga-assist redrive``: bring back the writes the turn writer gave up on.
+
+- ``--dlq-url URL [--queue-url URL]``: move the dead-letter queue's messages back to the retry queue
+  (default ``RETRY_QUEUE_URL``), for the turn writer to replay;
+- ``--dlq-url URL --replay``: replay them here, directly through the turn writer's use case, and say
+  what was stored, what was already there and what still fails (those stay in the DLQ);
+- ``--server URL``: the same, for the in-process turn writer of a running ``manga-assist serve``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.request
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--dlq-url", metavar="URL", help="the retry queue's dead-letter queue")
+    where.add_argument("--server", metavar="URL", help="a running `manga-assist serve` (memory store)")
+    parser.add_argument("--queue-url", metavar="URL", help="where to move them (default RETRY_QUEUE_URL)")
+    parser.add_argument("--replay", action="store_true", help="replay here instead of moving them back")
+    parser.add_argument("--max", type=int, default=1000, help="read at most this many (default 1000)")
+    parser.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (moto, a local stack)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    report = _from_server(args.server) if args.server else _from_queue(args)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for outcome, items in report.items():
+            print(f"{outcome}: {len(items)}")
+            for item in items:
+                print(f"  {item}")
+    return 1 if report.get("failed") else 0
+
+
+def _from_server(url: str) -> dict[str, list[str]]:
+    request = urllib.request.Request(f"{url.rstrip('/')}/admin/redrive", data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def _from_queue(args: argparse.Namespace) -> dict[str, list[str]]:
+    from adapters.sqs_dead_letters import SqsDeadLetters
+    from entrypoints.container import build_container
+
+    if args.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # boto3 reads it when it makes a client
+    container = build_container(dict(os.environ))
+    letters = SqsDeadLetters(container.adapters.sqs_client(), args.dlq_url)
+    if args.replay:
+        return _replay(container, letters, args.max)
+    queue_url = args.queue_url or container.config.retry_queue_url()
+    if not queue_url:
+        print("no --queue-url and no RETRY_QUEUE_URL: where should they go?", file=sys.stderr)
+        raise SystemExit(2)
+    moved: list[str] = []
+    for batch in letters.receive(args.max):
+        moved.extend(letter.message_id for letter in letters.move_to(queue_url, batch))
+    return {"moved": moved}
+
+
+def _replay(container: Any, letters: Any, limit: int) -> dict[str, list[str]]:
+    from adapters.retry_message import decode_pending_write
+
+    replay = container.use_cases.replay_write()
+    report: dict[str, list[str]] = {"stored": [], "already_stored": [], "failed": []}
+    for batch in letters.receive(limit):
+        done, failed = [], []
+        for letter in batch:
+            try:
+                write = decode_pending_write(letter.body)
+                stored = replay(write)
+            except Exception as error:
+                failed.append(letter)
+                report["failed"].append(f"{letter.message_id}: {type(error).__name__}: {error}")
+                continue
+            done.append(letter)
+            report["stored" if stored else "already_stored"].append(f"{write.session_id}/{write.message_id}")
+        letters.delete(done)
+        letters.release(failed)
+    return report
