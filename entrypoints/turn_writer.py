@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.retry_message import decode_pending_write
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from adapters.retry_message import decode_pending_write
 from entrypoints.container import get_container
 from entrypoints.lambda_logging import bind, logger, observed
 
