@@ -1,0 +1,72 @@
+"""The systems under attack: the real handlers (``Chat``) on the in-memory store or on DynamoDB (moto
+in-process), with a notifier that only accepts what production could send."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from dependency_injector import providers
+
+from entrypoints import message
+from tests.adversarial.oracle import EncodingNotifier
+from tests.adversarial.strategies import RawFrame
+from tests.aws import TABLE, moto_table
+from tests.fakes import ManualClock
+from tests.harness import Chat, message_event
+
+DYNAMODB_ENV = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE}
+_ids = itertools.count(1)
+
+
+def fresh_id(prefix: str) -> str:
+    """Unique in the process, in API Gateway's connection id alphabet."""
+    return f"{prefix}{next(_ids):08d}="
+
+
+class StrictChat(Chat):
+    """``Chat`` whose frames go through ``EncodingNotifier``."""
+
+    notifier: EncodingNotifier
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.notifier = EncodingNotifier()
+        self.container.adapters.notifier.override(providers.Object(self.notifier))
+
+    def send_raw(self, connection_id: str, frame: RawFrame, request_message_id: str) -> int:
+        event = message_event(connection_id, None, request_message_id)
+        event["body"] = frame.body
+        event["isBase64Encoded"] = frame.is_base64
+        code = int(message.handler(copy.deepcopy(event), None)["statusCode"])
+        self.statuses.append(code)
+        self.settle()
+        return code
+
+
+@contextmanager
+def memory_chat(clock: ManualClock | None = None, env: dict[str, str] | None = None) -> Iterator[StrictChat]:
+    chat = StrictChat(env=env or {}, clock=clock or ManualClock())
+    try:
+        yield chat
+    finally:
+        chat.close()
+
+
+@contextmanager
+def dynamodb_chat(
+    clock: ManualClock | None = None, env: dict[str, str] | None = None
+) -> Iterator[StrictChat]:
+    """The container's own DynamoDB adapter and boto3 client, on moto in this process."""
+    with moto_table():
+        chat = StrictChat(env={**DYNAMODB_ENV, **(env or {})}, clock=clock or ManualClock())
+        try:
+            yield chat
+        finally:
+            chat.close()
+            close = getattr(chat.repository, "close", None)
+            if close is not None:
+                close()

@@ -1,0 +1,51 @@
+"""Property: whatever a client sends to ``$default``, it never causes a 5xx; a refusal is exactly one
+error frame with the contract's code and status, writes nothing and calls no model; an accepted
+message is stored once and answered once; another customer's session is never touched nor shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from tests.adversarial.frame_checks import FuzzedSession, Neighbour
+from tests.adversarial.profile import examples
+from tests.adversarial.strategies import RawFrame, raw_frames
+from tests.adversarial.systems import StrictChat, dynamodb_chat, memory_chat
+
+customers = st.sampled_from(["cust-fuzz", "cust-fuzz", None])  # None: an anonymous session
+
+
+@pytest.fixture
+def memory() -> Iterator[tuple[StrictChat, Neighbour]]:
+    with memory_chat() as chat:
+        yield chat, Neighbour.open(chat)
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[tuple[StrictChat, Neighbour]]:
+    with dynamodb_chat() as chat:
+        yield chat, Neighbour.open(chat)
+
+
+@examples(300)
+@given(customer=customers, frames=st.lists(raw_frames, min_size=1, max_size=4))
+@example(customer="cust-fuzz", frames=[RawFrame("[" * 100_000 + "]" * 100_000)])  # was a 500
+def test_any_frame_on_the_memory_store(
+    memory: tuple[StrictChat, Neighbour], customer: str | None, frames: list[RawFrame]
+) -> None:
+    chat, neighbour = memory
+    session = FuzzedSession(chat, neighbour, "$default frames (memory store)", customer).open()
+    for frame in frames:
+        session.send(frame)
+
+
+@examples(40)
+@given(frames=st.lists(raw_frames, min_size=1, max_size=3))
+def test_any_frame_on_dynamodb(dynamodb: tuple[StrictChat, Neighbour], frames: list[RawFrame]) -> None:
+    chat, neighbour = dynamodb
+    session = FuzzedSession(chat, neighbour, "$default frames (DynamoDB on moto)").open()
+    for frame in frames:
+        session.send(frame)
