@@ -1,0 +1,134 @@
+"""Message path on DynamoDB: per new message, the DynamoDB calls, the sequential round trips, the
+wall time and the capacity of our handler path, against a plain-boto3 baseline making the original
+design's five sequential calls (Query, Query, PutItem, PutItem, UpdateItem), in one run, alternating.
+
+Latency: moto runs behind a local HTTP server (``tests.aws.LocalMotoServer``) that sleeps a fixed
+delay (10 ms: DynamoDB's round trip from a Lambda in the same region) before handling each request.
+The sleep is on the server's request thread, before moto's lock, so calls made in parallel wait in
+parallel, as they do across a network; a client-side ``before-send`` sleep would do the same, but
+would also hold botocore's connection from the pool. The model is the fake one at zero latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import zlib
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "message_path.json"
+TABLE, BASELINE_TABLE, REGION = "bench-sessions", "bench-original", "us-east-1"
+CONNECTION = "benchConn000="
+ORIGINAL = {"rcu": 2.0, "wcu": 3}  # the original design's own account of a message
+QUESTIONS = (
+    "Is volume {n} of Frieren in stock?",
+    "When will my order #{n} ship?",
+    "Can you recommend {n} series?",
+)
+
+
+def original_design(client: Any, session_id: str, question: str, reply: str, n: int) -> None:
+    """The original design's message, as it made it: five calls, one after the other."""
+    pk = {"S": f"SESSION#{session_id}"}
+    now = Decimal(int(time.time() * 1000)) / 1000
+    client.query(
+        TableName=BASELINE_TABLE,
+        KeyConditionExpression="PK = :pk AND SK = :meta",
+        ExpressionAttributeValues={":pk": pk, ":meta": {"S": "META"}},
+        ConsistentRead=True,
+    )
+    client.query(
+        TableName=BASELINE_TABLE,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :turn)",
+        ExpressionAttributeValues={":pk": pk, ":turn": {"S": "TURN#"}},
+        ScanIndexForward=False,
+        Limit=20,
+        ConsistentRead=True,
+    )
+    for offset, (role, text) in enumerate((("user", question), ("assistant", reply))):
+        client.put_item(
+            TableName=BASELINE_TABLE,
+            Item={
+                "PK": pk,
+                "SK": {"S": f"TURN#{int(now * 1000) + offset:013d}{n:04d}"},
+                "role": {"S": role},
+                "content_compressed": {"B": zlib.compress(text.encode())},
+                "token_count": {"N": str(len(text) // 4)},
+                "created_at": {"N": str(now)},
+                "ttl": {"N": str(int(now) + 86400)},
+            },
+        )
+    client.update_item(
+        TableName=BASELINE_TABLE,
+        Key={"PK": pk, "SK": {"S": "META"}},
+        UpdateExpression="SET turn_count = turn_count + :two, updated_at = :now, #ttl = :ttl",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues={
+            ":two": {"N": "2"},
+            ":now": {"N": str(now)},
+            ":ttl": {"N": str(int(now) + 86400)},
+        },
+    )
+
+
+def client_creation_ms(rounds: int = 5) -> float:
+    """What a cold container pays before its first call: a DynamoDB client in a fresh botocore session."""
+    import boto3
+
+    from adapters.dynamodb.errors import client_config
+
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        boto3.session.Session().client("dynamodb", region_name=REGION, config=client_config())
+        timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.message_path", description=__doc__)
+    parser.add_argument("--messages", type=int, default=40, help="messages measured per path (default 40)")
+    parser.add_argument("--delay-ms", type=float, default=10.0, help="latency before each DynamoDB call")
+    parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md as it is")
+    args = parser.parse_args(argv)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        os.environ.setdefault(name, value)  # this process only talks to 127.0.0.1
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+    from bench.message_path_report import table, write_section
+    from bench.message_path_run import measure
+
+    report = measure(args.messages, args.delay_ms / 1000, original_design)
+    # The same paths with no added latency: moto's work and ours only, what the delay sits on top of.
+    floor = measure(max(10, args.messages // 2), 0.0, original_design)
+    report["floor_ms"] = {name: path["median_ms"] for name, path in floor["paths"].items()}
+    report["client_creation_ms"] = client_creation_ms()
+    report["delay_ms"] = args.delay_ms
+    report["original_claim"] = ORIGINAL
+    print(table(report))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    if not args.no_write:
+        write_section(report)
+    ours, original = report["paths"]["ours"], report["paths"]["original"]
+    return (
+        0
+        if ours["round_trips"] <= 2 and ours["calls"] <= 4 and ours["median_ms"] < original["median_ms"]
+        else 1
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
