@@ -24,7 +24,7 @@ from attrs import frozen
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from adapters.dynamodb.layout import SK, AttributeValue, Item, handoff_id_of, turn_id_of
+from adapters.dynamodb.layout import MESSAGE_PREFIX, SK, AttributeValue, Item, handoff_id_of, turn_id_of
 from domain.model import Handoff, Session, Summary, Turn
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -38,6 +38,7 @@ class MessageState:
     user_turn_id: str
     reply_turn_id: str | None = None
     lease_until: datetime | None = None
+    message_id: str = ""  # from the key; not an attribute of the item
 
 
 # --- scalar conversions ----------------------------------------------------------------------------
@@ -86,6 +87,7 @@ _converter.register_structure_hook(datetime, _datetime)
 _converter.register_unstructure_hook(float, lambda number: Decimal(str(number)))
 _converter.register_structure_hook(bytes, _bytes)
 _converter.register_structure_hook(int, lambda value, _: int(value))
+_converter.register_structure_hook(bool, lambda value, _: bool(value))  # else int's hook takes it: 0
 # StrEnum is a str, and str unstructures as itself: name the enum class so that it wins.
 _converter.register_unstructure_hook(enum.StrEnum, lambda member: member.value)
 _converter.register_unstructure_hook(
@@ -122,6 +124,10 @@ _converter.register_unstructure_hook(
     make_dict_unstructure_fn(
         Handoff, _converter, handoff_id=override(omit=True), session_id=override(omit=True)
     ),
+)
+
+_converter.register_unstructure_hook(
+    MessageState, make_dict_unstructure_fn(MessageState, _converter, message_id=override(omit=True))
 )
 
 _serializer = TypeSerializer()
@@ -184,7 +190,9 @@ def message_item(state: MessageState, ttl: int) -> Item:
 
 
 def message_from(item: Mapping[str, AttributeValue]) -> MessageState:
-    return _converter.structure(from_item(item), MessageState)
+    values = from_item(item)
+    values["message_id"] = str(values.get(SK, "")).removeprefix(MESSAGE_PREFIX)
+    return _converter.structure(values, MessageState)
 
 
 def handoff_item(handoff: Handoff, ttl: int) -> Item:

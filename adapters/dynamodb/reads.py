@@ -19,6 +19,7 @@ from adapters.dynamodb.layout import (
     CONNECTION_ATTRIBUTE,
     CONNECTION_INDEX,
     HANDOFF_PREFIX,
+    MESSAGE_PREFIX,
     META,
     PK,
     SK,
@@ -116,6 +117,31 @@ class TableReads:
     def latest_summary(self, session_id: str, consistent: bool) -> Summary | None:
         found = self.query(session_id, SUMMARY_PREFIX, 1, True, consistent)
         return summary_from(session_id, found[0]) if found else None
+
+    def summaries(self, session_id: str) -> list[Summary]:
+        return [
+            summary_from(session_id, i) for i in self.query(session_id, SUMMARY_PREFIX, None, False, True)
+        ]
+
+    def messages(self, session_id: str) -> list[MessageState]:
+        return [message_from(i) for i in self.query(session_id, MESSAGE_PREFIX, None, False, True)]
+
+    def turns_by_id(self, session_id: str, turn_ids: list[str]) -> dict[str, Turn]:
+        """Many turns by id: BatchGetItem, 100 keys at a time, unprocessed keys asked again."""
+        found: dict[str, Turn] = {}
+        for start in range(0, len(turn_ids), 100):
+            keys = [key(session_id, turn_key(t)) for t in turn_ids[start : start + 100]]
+            pending: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            for _ in range(10):
+                with translated("BatchGetItem"):
+                    answer = self._client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    turn = turn_from(item)
+                    found[turn.turn_id] = turn
+                pending = answer.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+        return found
 
     def handoffs(self, session_id: str) -> list[Handoff]:
         return [

@@ -158,10 +158,22 @@ class DynamoDBSessionRepository:
         reply = self._reads.turn(session_id, state.reply_turn_id) if state.reply_turn_id else None
         return MessageRecord(message_id, state.user_turn_id, reply, state.lease_until)
 
+    def message_records(self, session_id: str) -> Sequence[MessageRecord]:
+        """Every message id the session remembers, in the order they were asked (for inspection)."""
+        states = sorted(self._reads.messages(session_id), key=lambda s: s.user_turn_id)
+        replies = self._reads.turns_by_id(session_id, [s.reply_turn_id for s in states if s.reply_turn_id])
+        return [
+            MessageRecord(s.message_id, s.user_turn_id, replies.get(s.reply_turn_id or ""), s.lease_until)
+            for s in states
+        ]
+
     # --- the asynchronous half ----------------------------------------------------------------
 
     def latest_summary(self, session_id: str) -> Summary | None:
         return self._reads.latest_summary(session_id, consistent=True)
+
+    def summaries(self, session_id: str) -> Sequence[Summary]:
+        return self._reads.summaries(session_id)
 
     def turns_after(self, session_id: str, after_turn_id: str | None, limit: int) -> Sequence[Turn]:
         return self._reads.turns_after(session_id, after_turn_id, limit)

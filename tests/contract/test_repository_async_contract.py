@@ -136,3 +136,27 @@ def test_deleting_a_session_leaves_nothing(repo: Any) -> None:
     assert repo.latest_summary("s-1") is None
     assert repo.session_id_of_connection(current.connection_id) is None
     assert repo.delete_session("s-1") == 0
+
+
+def test_every_summary_oldest_first(repo: Any) -> None:
+    open_session(repo)
+    turns = [t for n in range(3) for t in exchange(repo, f"q{n}", f"m-{n}")]
+    summaries = [Summary("s-1", f"after {n}", turns[n].turn_id, n + 1, NOW) for n in (3, 1, 5)]
+    for summary in summaries:
+        repo.add_summary(summary)
+    assert list(repo.summaries("s-1")) == sorted(summaries, key=lambda s: s.last_turn_id)
+    assert list(repo.summaries("nobody")) == []
+
+
+def test_every_message_id_remembered_in_the_order_asked(repo: Any) -> None:
+    open_session(repo)
+    first, answer = exchange(repo, "hello", "m-b")
+    pending = user_turn("and this?", "m-a")
+    record(repo, pending)
+    records = list(repo.message_records("s-1"))
+    assert [(r.message_id, r.user_turn_id, r.reply) for r in records] == [
+        ("m-b", first.turn_id, answer),
+        ("m-a", pending.turn_id, None),
+    ]
+    assert records[1].lease_until is not None
+    assert list(repo.message_records("nobody")) == []

@@ -43,6 +43,7 @@ def test_a_session_item_holds_numbers_as_exact_decimals_and_leaves_absent_values
     assert item["ttl"] == {"N": "1795856401"}  # whole seconds for DynamoDB's TTL, rounded up
     assert item["status"] == {"S": "disconnected"}
     assert session_from(item) == session
+    assert session_from(item).resumed is False  # not 0, which compares equal and reaches frames as 0
 
 
 def test_floats_become_decimals_through_their_text() -> None:
