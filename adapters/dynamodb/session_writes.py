@@ -7,12 +7,11 @@ from datetime import datetime
 
 import attrs
 from attrs import evolve
-from botocore.exceptions import ClientError
 
 from adapters.dynamodb.converter import handoff_item, session_item, ttl_of, turn_item
-from adapters.dynamodb.errors import Backoff, error_code, translated
+from adapters.dynamodb.errors import Backoff
 from adapters.dynamodb.expressions import Refresh, Update
-from adapters.dynamodb.layout import CHILD_GRACE, META, PK, handoff_key, key, turn_key
+from adapters.dynamodb.layout import CHILD_GRACE, META, handoff_key, turn_key
 from adapters.dynamodb.transactions import Cancelled, PartitionWriter
 from application.errors import ConcurrentUpdate, Unavailable
 from domain.errors import SessionNotFound, UnexpectedStatus
@@ -27,19 +26,8 @@ class SessionWrites:
         self._backoff = backoff
 
     def add(self, session: Session) -> None:
-        w = self._writer
-        try:
-            with translated("PutItem"):
-                w.client.put_item(
-                    TableName=w.table,
-                    Item={**key(session.session_id, META), **session_item(evolve(session, turn_count=0))},
-                    ConditionExpression="attribute_not_exists(#pk)",
-                    ExpressionAttributeNames={"#pk": PK},
-                )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise ConcurrentUpdate(f"session {session.session_id} exists") from None
-            raise
+        if not self._writer.put_new(session.session_id, META, session_item(evolve(session, turn_count=0))):
+            raise ConcurrentUpdate(f"session {session.session_id} exists")
 
     def replace(self, current: Session, updated: Session) -> None:
         update = _guarded(current, updated)

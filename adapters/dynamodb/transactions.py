@@ -66,6 +66,19 @@ class PartitionWriter:
             }
         }
 
+    def put_new(self, session_id: str, sort_key: str, attributes: Item, what: str = "") -> bool:
+        """One PutItem of an item that must not exist yet; False when it did (nothing written)."""
+        request = self.put(session_id, sort_key, attributes, what)["Put"]
+        del request["ReturnValuesOnConditionCheckFailure"]
+        try:
+            with translated("PutItem"):
+                self.client.put_item(**request)
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def update(self, session_id: str, sort_key: str, update: Update) -> dict[str, Any]:
         return {
             "Update": {

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from adapters.dynamodb.converter import summary_item, ttl_of
-from adapters.dynamodb.errors import Backoff, error_code, translated
-from adapters.dynamodb.layout import CHILD_GRACE, PK, SK, key, summary_key
+from adapters.dynamodb.errors import Backoff, translated
+from adapters.dynamodb.layout import CHILD_GRACE, PK, SK, summary_key
 from adapters.dynamodb.transactions import PartitionWriter
 from application.errors import Unavailable
 from domain.model import Summary
@@ -28,23 +26,8 @@ class Upkeep:
         w = self._writer
         session = w.reads.session(summary.session_id)
         expiry = session.expires_at if session is not None else summary.created_at
-        item = {
-            **key(summary.session_id, summary_key(summary.last_turn_id)),
-            **summary_item(summary, ttl_of(expiry + CHILD_GRACE)),
-        }
-        try:
-            with translated("PutItem"):
-                w.client.put_item(
-                    TableName=w.table,
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(#pk)",
-                    ExpressionAttributeNames={"#pk": PK},
-                )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        attributes = summary_item(summary, ttl_of(expiry + CHILD_GRACE))
+        return w.put_new(summary.session_id, summary_key(summary.last_turn_id), attributes, "the summary")
 
     def delete_session(self, session_id: str) -> tuple[int, str | None]:
         """Delete every item of the partition; the number deleted and the connection META held."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
+
 from adapters.system import RandomIds
 from domain.model import Role, Session, SessionStatus, Turn
 
@@ -52,3 +54,10 @@ def exchange(repo: Any, text: str, message_id: str, at: datetime = NOW) -> tuple
     answer = reply_to(question, f"re: {text}", at)
     repo.complete_exchange("s-1", message_id, answer, at + IDLE)
     return question, answer
+
+
+def same(stored: Any, expected: Any) -> bool:
+    """Equal, and field by field of the same type: ``0 == False`` and ``Decimal(1) == 1`` hide bugs."""
+    return stored == expected and all(
+        type(getattr(stored, f.name)) is type(getattr(expected, f.name)) for f in attrs.fields(type(expected))
+    )

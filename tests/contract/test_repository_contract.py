@@ -12,14 +12,24 @@ from attrs import evolve
 from application.errors import ConcurrentUpdate
 from domain.errors import NotSessionOwner, SessionNotFound, UnexpectedStatus
 from domain.model import Session, SessionStatus, Summary
-from tests.contract.conversation import IDLE, LEASE, NOW, exchange, open_session, record, reply_to, user_turn
+from tests.contract.conversation import (
+    IDLE,
+    LEASE,
+    NOW,
+    exchange,
+    open_session,
+    record,
+    reply_to,
+    same,
+    user_turn,
+)
 
 # --- sessions --------------------------------------------------------------------------------------
 
 
 def test_a_new_session_reads_back_as_written(repo: Any) -> None:
     session = open_session(repo)
-    assert repo.get("s-1") == session
+    assert same(repo.get("s-1"), session)
     assert repo.get("unknown") is None
 
 
@@ -50,7 +60,7 @@ def test_a_resumed_session_leaves_its_old_connection(repo: Any) -> None:
     current = open_session(repo)
     moved = current.resume("c-1", "conn-B", NOW + timedelta(minutes=1), IDLE)
     repo.replace(current, moved)
-    assert repo.get("s-1") == moved
+    assert same(repo.get("s-1"), moved)
     assert repo.session_id_of_connection("conn-B") == "s-1"
     assert repo.session_id_of_connection("conn-A") is None
 
@@ -108,7 +118,7 @@ def test_a_new_message_is_stored_counted_and_keeps_the_session_alive(repo: Any) 
     assert session.turn_count == 1
     assert session.expires_at == later + IDLE
     assert session.updated_at == later
-    assert list(repo.history("s-1", 10)) == [question]
+    assert list(repo.history("s-1", 10)) == [question] and same(repo.history("s-1", 1)[0], question)
     known = repo.message_record("s-1", "m-1")
     assert (known.user_turn_id, known.reply, known.lease_until) == (question.turn_id, None, later + LEASE)
 
