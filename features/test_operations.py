@@ -1,0 +1,141 @@
+"""Steps of operations.feature: DynamoDB and SQS on moto, in process; the operator's real commands."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from adapters.dynamodb.table import create_table
+from entrypoints import turn_writer
+from entrypoints.cli import main
+from features.conftest import World
+from tests.dynamodb.faults import InjectedFaults, reply_transaction
+from tests.fakes import ManualClock
+from tests.harness import Chat
+
+scenarios("operations.feature")
+
+TABLE = "manga-assist-ops"
+MAX_RECEIVES = 2
+
+
+@pytest.fixture
+def world(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """This feature's own world: the same steps, on DynamoDB and SQS."""
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    with mock_aws():
+        yield World(None, clock)  # type: ignore[arg-type]  # the Given step builds the system
+
+
+@given("MangaAssist runs on DynamoDB with a retry queue and its dead-letter queue")
+def on_dynamodb(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    dlq = sqs.create_queue(QueueName="manga-assist-retry-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)})
+    queue = sqs.create_queue(
+        QueueName="manga-assist-retry",
+        Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "0"},
+    )["QueueUrl"]
+    env = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE, "RETRY_QUEUE_URL": queue}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)  # the operator's commands read the environment
+    world.chat = Chat(env=env, clock=world.clock)
+    create_table(world.chat.container.adapters.dynamodb_client(), TABLE)
+    world.sqs, world.queue, world.dlq = sqs, queue, dlq  # type: ignore[attr-defined]
+
+
+@given("the table refuses every reply write")
+def refuses(world: World) -> None:
+    faults = InjectedFaults(world.chat.container.adapters.dynamodb_client())
+    faults.fail("TransactWriteItems", code="InternalServerError", times=10_000, when=reply_transaction)
+    world.faults = faults  # type: ignore[attr-defined]
+
+
+@then(parsers.parse('connection "{name}" still receives the reply'))
+def still_receives(world: World, name: str) -> None:
+    frame = world.chat.last(world.conn(name))
+    assert frame["type"] == "message" and frame["reply_to"] == "m-lost"
+
+
+@when("the turn writer tries the queued reply until SQS gives up on it")
+def turn_writer_gives_up(world: World) -> None:
+    sqs: Any = world.sqs  # type: ignore[attr-defined]
+    for _ in range(MAX_RECEIVES + 1):
+        received = sqs.receive_message(
+            QueueUrl=world.queue,  # type: ignore[attr-defined]
+            MaxNumberOfMessages=10,
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            break
+        result = turn_writer.handler({"Records": [_sqs_record(m) for m in received]}, None)
+        assert len(result["batchItemFailures"]) == len(received)  # still refused: reported, not lost
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=world.dlq,  # type: ignore[attr-defined]
+        AttributeNames=["ApproximateNumberOfMessages"],
+    )
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
+def _sqs_record(message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:manga-assist-retry",
+        "awsRegion": "us-east-1",
+    }
+
+
+def _inspect(world: World) -> dict[str, Any]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["inspect", world.session_of("A"), "--json"]) == 0
+    return json.loads(out.getvalue())  # type: ignore[no-any-return]
+
+
+@then(parsers.parse('inspect shows message "{message_id}" without a reply'))
+def inspect_missing(world: World, message_id: str) -> None:
+    timeline = _inspect(world)
+    assert timeline["unanswered_message_ids"] == [message_id]
+    assert [e["role"] for e in timeline["timeline"] if e["kind"] == "turn"] == ["user"]
+
+
+@when("the table accepts writes again")
+def accepts(world: World) -> None:
+    world.faults.clear()  # type: ignore[attr-defined]
+
+
+@when("an operator redrives the dead-letter queue through the turn writer")
+def redrive(world: World) -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        world.redrive_code = main(["redrive", "--dlq-url", world.dlq, "--replay", "--json"])  # type: ignore[attr-defined]
+    world.redrive_report = json.loads(out.getvalue())  # type: ignore[attr-defined]
+
+
+@then(parsers.parse("the redrive reports {count:d} stored and nothing failed"))
+def redrive_report(world: World, count: int) -> None:
+    report = world.redrive_report  # type: ignore[attr-defined]
+    assert len(report["stored"]) == count and report["failed"] == [] and world.redrive_code == 0  # type: ignore[attr-defined]
+
+
+@then("inspect shows every message answered")
+def inspect_answered(world: World) -> None:
+    timeline = _inspect(world)
+    assert timeline["unanswered_message_ids"] == []
+    assert [e["role"] for e in timeline["timeline"] if e["kind"] == "turn"] == ["user", "assistant"]
