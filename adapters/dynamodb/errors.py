@@ -50,7 +50,7 @@ def client_config() -> Config:
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,
-        max_pool_connections=16,
+        max_pool_connections=50,  # the reads run on up to 32 threads (repository.READ_THREADS)
     )
 
 

@@ -30,13 +30,14 @@ from adapters.dynamodb.reads import TableReads
 from adapters.dynamodb.session_writes import SessionWrites
 from adapters.dynamodb.transactions import PartitionWriter
 from adapters.dynamodb.upkeep import Upkeep
-from application.errors import Unavailable
 from application.ports import ConversationContext, MessageRecord, RecordedMessage
 from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
 log = logging.getLogger(__name__)
 
-READ_THREADS = 4
+# Two reads per message; threads are made only as needed, so a Lambda (one message at a time) runs
+# two, and a local server answering many connections at once is not held up behind a small pool.
+READ_THREADS = 32
 
 
 class DynamoDBSessionRepository:
@@ -119,7 +120,7 @@ class DynamoDBSessionRepository:
         )
         try:
             newest_first, latest = recent.result(), summary.result()
-        except Unavailable:
+        except Exception:
             if state is None:  # the turn is stored: free its lease so that the client's retry answers it
                 self._release_quietly(session_id, turn.message_id)
             raise
