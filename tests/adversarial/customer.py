@@ -63,6 +63,15 @@ class Customer:
                 self.clock.advance(LEASE_SECONDS)
         return statuses
 
+    def read(self, action: str, attempts: int = 6) -> dict[str, Any]:
+        """A ``session`` or ``history`` frame, asked again while the store is unavailable."""
+        for _ in range(attempts):
+            if self.chat.send(self.connection_id, {"action": action}) == 200:
+                frame: dict[str, Any] = self.chat.last(self.connection_id)
+                assert frame["type"] == action, frame
+                return frame
+        raise AssertionError(f"{action} never answered: {self.chat.statuses[-attempts:]}")
+
     def model_calls(self, message_id: str) -> int:
         question = self.asked[message_id]
         # Questions sent before the previous one was answered are merged into one prompt message.

@@ -4,14 +4,17 @@ in-process), with a notifier that only accepts what production could send."""
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
 from dependency_injector import providers
 
 from entrypoints import message
+from entrypoints.container import build_container
 from tests.adversarial.oracle import EncodingNotifier
 from tests.adversarial.strategies import RawFrame
 from tests.aws import TABLE, moto_table
@@ -25,6 +28,13 @@ _ids = itertools.count(1)
 def fresh_id(prefix: str) -> str:
     """Unique in the process, in API Gateway's connection id alphabet."""
     return f"{prefix}{next(_ids):08d}="
+
+
+@functools.cache
+def shared_boto_session() -> boto3.session.Session:
+    """One boto3 session for every test container: each new session parses botocore's JSON models
+    again (a third of a second a container); clients stay per container, as in separate processes."""
+    return boto3.session.Session()
 
 
 class StrictChat(Chat):
@@ -61,12 +71,21 @@ def dynamodb_chat(
     clock: ManualClock | None = None, env: dict[str, str] | None = None
 ) -> Iterator[StrictChat]:
     """The container's own DynamoDB adapter and boto3 client, on moto in this process."""
-    with moto_table():
-        chat = StrictChat(env={**DYNAMODB_ENV, **(env or {})}, clock=clock or ManualClock())
-        try:
-            yield chat
-        finally:
-            chat.close()
-            close = getattr(chat.repository, "close", None)
-            if close is not None:
-                close()
+    with moto_table(), chat_on_table(clock, env) as chat:
+        yield chat
+
+
+@contextmanager
+def chat_on_table(
+    clock: ManualClock | None = None, env: dict[str, str] | None = None
+) -> Iterator[StrictChat]:
+    """A new process's worth of the system on the table of a moto mock already running."""
+    container = build_container({**DYNAMODB_ENV, **(env or {})})
+    container.adapters.boto_session.override(providers.Object(shared_boto_session()))
+    chat = StrictChat(container=container, clock=clock or ManualClock())
+    repository = chat.repository
+    try:
+        yield chat
+    finally:
+        chat.close()
+        repository.close()
