@@ -93,6 +93,25 @@ def client_creation_ms(rounds: int = 5) -> float:
     return round(statistics.median(timings), 1)
 
 
+def memory_handler_ms(messages: int = 40) -> float:
+    """Our handler's own work per message, with no DynamoDB at all (the in-memory store)."""
+    import contextlib
+    import io
+
+    from tests.harness import Chat
+
+    chat = Chat()
+    timings = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        chat.connect(CONNECTION, "bench-customer")
+        for n in range(messages + 1):
+            started = time.perf_counter()
+            chat.say(CONNECTION, QUESTIONS[n % 3].format(n=n), f"memory-{n}")
+            timings.append((time.perf_counter() - started) * 1000)
+    chat.close()
+    return round(statistics.median(timings[1:]), 1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.message_path", description=__doc__)
     parser.add_argument("--messages", type=int, default=40, help="messages measured per path (default 40)")
@@ -114,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The same paths with no added latency: moto's work and ours only, what the delay sits on top of.
     floor = measure(max(10, args.messages // 2), 0.0, original_design)
     report["floor_ms"] = {name: path["median_ms"] for name, path in floor["paths"].items()}
+    report["memory_handler_ms"] = memory_handler_ms()
     report["client_creation_ms"] = client_creation_ms()
     report["delay_ms"] = args.delay_ms
     report["original_claim"] = ORIGINAL
