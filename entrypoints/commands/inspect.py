@@ -53,10 +53,11 @@ def _from_server(args: argparse.Namespace) -> dict[str, Any]:
 def _from_store(args: argparse.Namespace) -> dict[str, Any]:
     from entrypoints.container import build_container
 
+    if args.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = args.endpoint_url  # boto3 reads it when it makes a client
     env = dict(os.environ)
     if args.endpoint_url:
         env["SESSION_STORE"] = "dynamodb"
-        env["AWS_ENDPOINT_URL_DYNAMODB"] = args.endpoint_url
     if args.table:
         env["SESSION_TABLE"] = args.table
     if env.get("SESSION_STORE", "memory") == "memory":
