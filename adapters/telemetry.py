@@ -14,9 +14,10 @@ class PowertoolsTelemetry:
     """Plain metrics join the invocation's metric set (flushed once by the handler's
     ``log_metrics``); a dimensioned one is written at once as its own EMF line."""
 
-    def __init__(self, metrics: Any) -> None:
+    def __init__(self, metrics: Any, lock: threading.Lock | None = None) -> None:
+        """``lock``: the one the handler's flush takes too, where invocations share a process."""
         self._metrics = metrics
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
 
     def count(self, name: str, value: float = 1, **dimensions: str) -> None:
         if dimensions:

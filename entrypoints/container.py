@@ -87,9 +87,9 @@ def _bedrock_model(
 
 def _powertools_telemetry() -> Any:
     from adapters.telemetry import PowertoolsTelemetry
-    from entrypoints.lambda_logging import metrics
+    from entrypoints.lambda_logging import METRICS_LOCK, metrics
 
-    return PowertoolsTelemetry(metrics)
+    return PowertoolsTelemetry(metrics, METRICS_LOCK)
 
 
 def _notifier_for(management_api: ManagementApiClients, endpoint: str) -> Any:

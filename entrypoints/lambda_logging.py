@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,10 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "manga-assist")
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MangaAssist"))
+# The metric set is one per process. Under `manga-assist serve` handlers run on threads of one process:
+# without one lock for adding and flushing, a flush finds the set emptied by another thread's flush
+# (SchemaValidationError) or changed under it (RuntimeError), and fails an invocation that succeeded.
+METRICS_LOCK = threading.Lock()
 OUR_PACKAGES = {"domain", "application", "adapters", "entrypoints"}
 _shared = False
 
@@ -60,7 +65,8 @@ def observed(handler: Handler) -> Handler:
         try:
             return handler(event, context)
         finally:
-            if metrics.metric_set:
-                metrics.flush_metrics()
+            with METRICS_LOCK:
+                if metrics.metric_set:
+                    metrics.flush_metrics()
 
     return run
