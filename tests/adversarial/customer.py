@@ -125,14 +125,14 @@ def audit(
     assert (lost, duplicated) == (0, 0), (before_replay.details, final.details)
     assert after.turn_count == len(after.turns), "turn_count is not the number of turns"
     assert all(s == 200 for s in [v[-1] for v in customer.statuses.values()]), customer.statuses
-    _replies_follow_questions(after.turns)
+    replies_follow_questions(after.turns)
     for message_id, count in calls.items():  # once per message id, unless an attempt failed
         failures = sum(1 for status in customer.statuses[message_id] if status != 200)
         assert 1 <= count <= 1 + failures, (message_id, count, customer.statuses[message_id])
     return final
 
 
-def _replies_follow_questions(turns: Sequence[Any]) -> None:
+def replies_follow_questions(turns: Sequence[Any]) -> None:
     roles = Counter(t.role for t in turns)
     pairs = [(a.role, b.role, a.message_id == b.message_id) for a, b in pairwise(turns)]
     for index, turn in enumerate(turns):
