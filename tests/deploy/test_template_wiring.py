@@ -1,16 +1,14 @@
 """What the design asks of the deployed system, read from template.yaml: least privilege, partial
-batch failures, bounded retries, stream filters that pass the records each worker exists for."""
+batch failures, bounded retries. The stream filters are checked against real stream records in
+test_stream_filters.py, the roles against the calls the code makes in test_roles_allow_calls.py."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import ROOT, functions, sam_template
-
-EVENTS = ROOT / "tests" / "events"
+from tests.deploy.conftest import functions, sam_template
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:
@@ -99,54 +97,6 @@ def test_every_function_has_error_and_throttle_alarms_and_queues_their_depth_ala
     assert ("ApproximateNumberOfMessagesVisible", "RetryDeadLetterQueue") in watched
     assert ("ApproximateNumberOfMessagesVisible", "StreamFailureQueue") in watched
     assert {("IteratorAge", "SummaryGeneratorFunction"), ("IteratorAge", "SessionCleanupFunction")} <= watched
-
-
-def matches(pattern: Any, event: Any) -> bool:
-    """Lambda's event filtering, as far as these patterns use it: nested keys, value lists, prefix."""
-    if isinstance(pattern, dict):
-        return isinstance(event, dict) and all(
-            k in event and matches(v, event[k]) for k, v in pattern.items()
-        )
-    return any(
-        event.startswith(option["prefix"]) if isinstance(option, dict) else event == option
-        for option in pattern
-    )
-
-
-def stream_filter(function: str) -> dict[str, Any]:
-    for mapping in resources("AWS::Lambda::EventSourceMapping").values():
-        if mapping["Properties"]["FunctionName"]["Ref"] == function:
-            (only,) = mapping["Properties"]["FilterCriteria"]["Filters"]
-            return json.loads(only["Pattern"])  # type: ignore[no-any-return]
-    raise LookupError(function)
-
-
-def stream_record(name: str, **changes: Any) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads((EVENTS / name).read_text())["Records"][0]
-    record.update(changes)
-    return record
-
-
-def test_summary_generator_wakes_for_new_turns_only() -> None:
-    pattern = stream_filter("SummaryGeneratorFunction")
-    turn = stream_record("ddb_stream_turn_insert.json")
-    assert matches(pattern, turn)
-    summary = stream_record("ddb_stream_turn_insert.json")
-    summary["dynamodb"]["Keys"]["SK"]["S"] = "SUMMARY#0001"
-    assert not matches(pattern, summary)
-    assert not matches(pattern, stream_record("ddb_stream_ttl_remove.json"))
-
-
-def test_session_cleanup_wakes_for_expiries_of_meta_only() -> None:
-    pattern = stream_filter("SessionCleanupFunction")
-    assert matches(pattern, stream_record("ddb_stream_ttl_remove.json"))
-    deleted_by_code = stream_record("ddb_stream_ttl_remove.json")
-    del deleted_by_code["userIdentity"]
-    assert not matches(pattern, deleted_by_code)
-    expired_turn = stream_record("ddb_stream_ttl_remove.json")
-    expired_turn["dynamodb"]["Keys"]["SK"]["S"] = "TURN#0001"
-    assert not matches(pattern, expired_turn)
-    assert not matches(pattern, stream_record("ddb_stream_turn_insert.json"))
 
 
 def test_authorizer_is_optional_and_guards_connect_only() -> None:
