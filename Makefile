@@ -17,8 +17,9 @@ $(STAMP): requirements-dev.lock pyproject.toml
 run: $(STAMP)  ## serve the chatbot on http://$(HOST):$(PORT)/ (memory store, fake model)
 	$(BIN)/manga-assist serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## the whole suite: unit, contract, handler, acceptance (features/), moto
+test: $(STAMP)  ## the whole suite; then the acceptance scenarios again, on DynamoDB (moto)
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p tests.on_dynamodb features
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -49,9 +49,7 @@ def summarizer_hears(world: World, count: int) -> None:
 
 @then(parsers.parse("exactly {count:d} summary exists"))
 def summaries_count(world: World, count: int) -> None:
-    repo = world.chat.repository
-    session_id = world.session_of("A")
-    assert len(repo._summaries[session_id]) == count
+    assert len(world.chat.repository.summaries(world.session_of("A"))) == count
 
 
 @when("the session stays idle past its expiry")

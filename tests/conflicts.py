@@ -18,7 +18,9 @@ class ConflictingTransitions:
             raise ValueError(write)
         self.inner = inner
         self.write = write
-        self._plant_handoff = plant_handoff or _plant_in_memory
+        self._plant_handoff = plant_handoff or (
+            _plant_in_memory if hasattr(inner, "_lock") else _plant_in_table
+        )
         self.planted_turns: list[str] = []
         self.planted_handoffs: list[Handoff] = []
 
@@ -43,3 +45,11 @@ class ConflictingTransitions:
 def _plant_in_memory(repo: Any, handoff: Handoff) -> None:
     with repo._lock:
         repo._handoffs[handoff.session_id].append(handoff)
+
+
+def _plant_in_table(repo: Any, handoff: Handoff) -> None:
+    from adapters.dynamodb.converter import handoff_item
+    from adapters.dynamodb.layout import handoff_key, key
+
+    item = {**handoff_item(handoff, ttl=0), **key(handoff.session_id, handoff_key(handoff.handoff_id))}
+    repo.client.put_item(TableName=repo.table_name, Item=item)

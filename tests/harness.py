@@ -74,9 +74,29 @@ class Chat:
             self.container.adapters.clock.override(providers.Object(clock))
         set_container(self.container)
         self.statuses: list[int] = []
-        self.workers: InProcessWorkers | None = None
+        self.workers: Any = None
         if hasattr(self.repository, "listeners"):
             self.workers = InProcessWorkers(self.container, self.notifier)
+        elif self.container.config.session_store() == "dynamodb":
+            self.workers = self._stream_workers()
+
+    def _stream_workers(self) -> Any:
+        """On DynamoDB the asynchronous half reads the table's real stream, as Lambda would."""
+        from entrypoints.local.streams import StreamWorkers
+
+        config = self.container.config
+        # The cleanup handler closes connections through the Management API: here, the recorder.
+        config.set("websocket_callback_url", "http://management-api.local")
+        streams = self.container.adapters.boto_session().client(
+            "dynamodbstreams", region_name=config.region()
+        )
+        return StreamWorkers(
+            self.container.adapters.dynamodb_client(),
+            streams,
+            config.session_table(),
+            config.region(),
+            self.container.adapters.clock(),
+        )
 
     def settle(self) -> None:
         """Let the asynchronous half catch up (in Lambda: Streams and SQS deliveries)."""
