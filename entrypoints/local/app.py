@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 from aiohttp import WSCloseCode, web
@@ -15,6 +16,7 @@ from entrypoints.local.connections import ConnectionRegistry
 from entrypoints.local.environment import ServeOptions, display_host
 from entrypoints.local.lambda_runtime import LambdaInvoker
 from entrypoints.local.management_api import ManagementApi
+from entrypoints.local.streams import StreamWorkers
 from entrypoints.local.websocket_route import WebSocketGateway
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 REGISTRY = web.AppKey("registry", ConnectionRegistry)
 INVOKER = web.AppKey("invoker", LambdaInvoker)
+STREAM_WORKERS = web.AppKey("stream_workers", StreamWorkers)
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
@@ -58,19 +61,33 @@ async def _start_workers(app: web.Application) -> None:
     """With the memory store, the asynchronous half (summaries, expiry, the turn writer) runs here,
     pushing through this server's own Management API as the Lambda functions would."""
     container = get_container()
-    if container.config.session_store() != "memory":
-        log.info("store is not in memory: summaries and cleanup run where its stream is consumed")
-        return
-    notifier = container.adapters.notifier(endpoint=container.config.websocket_callback_url())
-    workers = InProcessWorkers(container, notifier)
-    workers.start()
-    app[admin.WORKERS] = workers
+    if container.config.session_store() == "memory":
+        notifier = container.adapters.notifier(endpoint=container.config.websocket_callback_url())
+        workers = InProcessWorkers(container, notifier)
+        workers.start()
+        app[admin.WORKERS] = workers
+    elif os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL"):
+        # A local table (moto): nobody else consumes its stream, so do it here, as Lambda would.
+        adapters = container.adapters
+        streams = adapters.boto_session().client("dynamodbstreams", region_name=container.config.region())
+        stream_workers = StreamWorkers(
+            adapters.dynamodb_client(),
+            streams,
+            container.config.session_table(),
+            container.config.region(),
+            adapters.clock(),
+        )
+        stream_workers.start()
+        app[STREAM_WORKERS] = stream_workers
+    else:
+        log.info("a table in AWS: its stream is consumed by the deployed functions, not here")
 
 
 async def _stop_workers(app: web.Application) -> None:
-    workers = app.get(admin.WORKERS)
-    if workers is not None:
-        workers.stop()
+    for key in (admin.WORKERS, STREAM_WORKERS):
+        workers = app.get(key)
+        if workers is not None:
+            workers.stop()
 
 
 async def _index(request: web.Request) -> web.StreamResponse:
