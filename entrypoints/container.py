@@ -43,10 +43,11 @@ def conversation_settings(config: dict[str, Any]) -> ConversationSettings:
 
 # The DynamoDB and SQS adapters are imported inside their providers: memory mode never loads them
 # (nor cattrs), which keeps its cold start short. boto3 resolves AWS_ENDPOINT_URL(_DYNAMODB/_SQS) itself.
-def _dynamodb_client(session: Any, region: str) -> Any:
+def _dynamodb_client(session: Any, region: str, telemetry: Any) -> Any:
     from adapters.dynamodb.client import dynamodb_client
+    from adapters.dynamodb.observer import observe
 
-    return dynamodb_client(session, region)
+    return observe(dynamodb_client(session, region), telemetry)
 
 
 def _dynamodb_repository(client: Any, table_name: str) -> Any:
@@ -102,10 +103,13 @@ class Adapters(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
     token_counter = providers.Singleton(CalibratedTokenCounter)
+    telemetry = providers.Singleton(_powertools_telemetry)
     boto_session = providers.Singleton(boto3.session.Session)
 
     memory_repository = providers.Singleton(InMemorySessionRepository)
-    dynamodb_client = providers.Singleton(_dynamodb_client, session=boto_session, region=config.region)
+    dynamodb_client = providers.Singleton(
+        _dynamodb_client, session=boto_session, region=config.region, telemetry=telemetry
+    )
     dynamodb_repository = providers.Singleton(
         _dynamodb_repository, client=dynamodb_client, table_name=config.session_table
     )
@@ -134,8 +138,6 @@ class Adapters(containers.DeclarativeContainer):
         temperature=config.llm_temperature,
     )
     llm = providers.Selector(config.llm_provider, fake=fake_llm, bedrock=bedrock_llm)
-
-    telemetry = providers.Singleton(_powertools_telemetry)
 
     management_api = providers.Singleton(
         ManagementApiClients, session_factory=boto_session.provider, region=config.region
