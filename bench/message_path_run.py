@@ -81,7 +81,7 @@ def measure(messages: int, delay: float, original: Callable[..., None]) -> dict[
 
     from adapters.dynamodb.item_size import item_size
     from adapters.dynamodb.table import table_definition
-    from bench.dynamodb_calls import CallLog, capacity, round_trips
+    from adapters.dynamodb.metering import CallLog, capacity, round_trips
     from tests.harness import Chat
 
     with moto_with_latency(delay) as url:

@@ -1,4 +1,4 @@
-"""Watching a boto3 DynamoDB client: every call with its start and end, its request and its answer;
+"""Metering a boto3 DynamoDB client (for `manga-assist capacity` and the benchmarks): every call with its start and end, its request and its answer;
 from those, the sequential round trips and the capacity units by DynamoDB's rules."""
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ def round_trips(calls: Iterable[Call]) -> int:
     return waves
 
 
+READS = ("Query", "GetItem")
+WRITES = ("PutItem", "UpdateItem", "TransactWriteItems")
+
+
 @frozen
 class Capacity:
     rcu: float
@@ -72,7 +76,9 @@ def capacity(calls: Iterable[Call], stored_size: Any) -> Capacity:
     write also rewrites its connection-index entry (projection ALL): counted apart as GSI units."""
     rcu, wcu, gsi = 0.0, 0, 0
     for call in calls:
-        if call.operation in ("Query", "GetItem"):
+        if call.operation not in READS + WRITES:
+            continue  # the control plane (DescribeTable for a stream reader, say) costs no units
+        if call.operation in READS:
             items = call.answer.get("Items") or ([call.answer["Item"]] if call.answer.get("Item") else [])
             rcu += read_units([item_size(i) for i in items], bool(call.request.get("ConsistentRead")))
             continue
