@@ -49,6 +49,7 @@ class FuzzedSession:
     session_id: str = ""
 
     def open(self) -> FuzzedSession:
+        LEDGER.example(self.target)
         assert self.chat.connect(self.connection_id, self.customer_id) == 200
         self.session_id = self.chat.repository.session_id_of_connection(self.connection_id)
         return self

@@ -19,7 +19,9 @@ COMMAND = ".venv/bin/python -m pytest tests/adversarial"
 
 @define
 class Ledger:
-    inputs: Counter[str] = field(factory=Counter)  # target -> inputs tried (hypothesis examples, ...)
+    inputs: Counter[str] = field(factory=Counter)  # target -> inputs sent (frames, events, batches)
+    examples: Counter[str] = field(factory=Counter)  # target -> hypothesis examples run
+    samples: Counter[str] = field(factory=Counter)  # statistical samples (session ids)
     faults: list[dict[str, Any]] = field(factory=list)  # one row per fault scenario run
     started: float = field(factory=time.monotonic)
     _lock: threading.Lock = field(factory=threading.Lock)
@@ -27,6 +29,14 @@ class Ledger:
     def input(self, target: str, count: int = 1) -> None:
         with self._lock:
             self.inputs[target] += count
+
+    def example(self, target: str) -> None:
+        with self._lock:
+            self.examples[target] += 1
+
+    def sample(self, name: str, count: int) -> None:
+        with self._lock:
+            self.samples[name] += count
 
     def fault(self, family: str, scenario: str, lost: int, duplicated: int, **details: Any) -> None:
         with self._lock:
@@ -41,7 +51,7 @@ class Ledger:
 
     @property
     def empty(self) -> bool:
-        return not self.inputs and not self.faults
+        return not self.inputs and not self.faults and not self.samples
 
     def summary(self) -> dict[str, Any]:
         families = Counter(row["family"] for row in self.faults)
@@ -52,6 +62,9 @@ class Ledger:
             "faults_by_family": dict(sorted(families.items())),
             "inputs_tried": sum(self.inputs.values()),
             "inputs_by_target": dict(sorted(self.inputs.items())),
+            "hypothesis_examples": sum(self.examples.values()),
+            "examples_by_target": dict(sorted(self.examples.items())),
+            "samples": dict(sorted(self.samples.items())),
             "data_lost": sum(row["lost"] for row in self.faults),
             "data_duplicated": sum(row["duplicated"] for row in self.faults),
             "fault_runs": self.faults,

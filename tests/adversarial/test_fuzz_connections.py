@@ -127,6 +127,8 @@ def check_connect(
     status = connect.handler(event_, None)["statusCode"]
 
     LEDGER.input(target)
+
+    LEDGER.example(target)
     event(f"status {status}")
     customer = expected_customer(query, authorizer)
     assert status in (200, 400)
@@ -163,6 +165,8 @@ def check_disconnect(
     statuses = [chat.disconnect(connection_id) for _ in range(2 if target == "twice" else 1)]
 
     LEDGER.input(ledger_target)
+
+    LEDGER.example(ledger_target)
     assert set(statuses) == {200}
     after = snapshot(repo, session_id)
     assert after.turns == before.turns and after.turn_count == before.turn_count

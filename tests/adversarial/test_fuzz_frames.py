@@ -30,7 +30,7 @@ def dynamodb() -> Iterator[tuple[StrictChat, Neighbour]]:
         yield chat, Neighbour.open(chat)
 
 
-@examples(300)
+@examples(500)
 @given(customer=customers, frames=st.lists(raw_frames, min_size=1, max_size=4))
 @example(customer="cust-fuzz", frames=[RawFrame("[" * 100_000 + "]" * 100_000)])  # was a 500
 def test_any_frame_on_the_memory_store(

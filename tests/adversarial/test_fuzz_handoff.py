@@ -54,6 +54,7 @@ def system() -> Iterator[tuple[StrictChat, Neighbour]]:
 def test_any_handoff_invocation(system: tuple[StrictChat, Neighbour], calls: list[Any]) -> None:
     chat, neighbour = system
     repo = chat.repository
+    LEDGER.example("handoff direct invocations")
     connection_id = fresh_id("handoff")
     assert chat.connect(connection_id, "cust-handoff") == 200
     session_id = repo.session_id_of_connection(connection_id)

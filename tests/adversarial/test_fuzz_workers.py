@@ -123,6 +123,8 @@ def test_any_turn_writer_batch(chat: StrictChat, picks: list[Any]) -> None:
         failed = {f"sqs-{n}" for n in range(len(bodies))}
 
     LEDGER.input("turn_writer SQS batches")
+
+    LEDGER.example("turn_writer SQS batches")
     event(f"{len(failed)} of {len(bodies)} failed")
     after = snapshot(chat.repository, session_id)
     landed = {writes[picks[n]].message_id for n in valid}
@@ -221,6 +223,8 @@ def test_any_streams_batch_for_the_cleanup(chat: StrictChat, fuzzed: list[dict[s
     run_batch(session_cleanup.handler, stream_event(session_id, fuzzed))
 
     LEDGER.input("session_cleanup Streams batches")
+
+    LEDGER.example("session_cleanup Streams batches")
     after = snapshot(chat.repository, session_id)
     expiries = [record for record in fuzzed if is_expiry(record)]
     if any(_readable(record["old"]) for record in expiries):
@@ -245,6 +249,8 @@ def test_any_streams_batch_for_the_summarizer(chat: StrictChat, fuzzed: list[dic
     run_batch(summary_generator.handler, stream_event(session_id, fuzzed))
 
     LEDGER.input("summary_generator Streams batches")
+
+    LEDGER.example("summary_generator Streams batches")
     after = snapshot(repo, session_id)
     assert after == before, "the summarizer changed the conversation"
     summaries = list(repo.summaries(session_id))

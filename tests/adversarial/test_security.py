@@ -142,7 +142,7 @@ def test_the_session_ids_connect_hands_out_are_unguessable() -> None:
 
 
 def assert_random_uuid4s(ids: list[str]) -> None:
-    LEDGER.input("session ids sampled", len(ids))
+    LEDGER.sample("session ids", len(ids))
     parsed = [uuid.UUID(i) for i in ids]
     assert all(
         str(u) == i and u.version == 4 and u.variant == uuid.RFC_4122
