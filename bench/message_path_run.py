@@ -80,8 +80,8 @@ def measure(messages: int, delay: float, original: Callable[..., None]) -> dict[
     import boto3
 
     from adapters.dynamodb.item_size import item_size
-    from adapters.dynamodb.table import table_definition
     from adapters.dynamodb.metering import CallLog, capacity, round_trips
+    from adapters.dynamodb.table import table_definition
     from tests.harness import Chat
 
     with moto_with_latency(delay) as url:

@@ -1,5 +1,5 @@
-"""Metering a boto3 DynamoDB client (for `manga-assist capacity` and the benchmarks): every call with its start and end, its request and its answer;
-from those, the sequential round trips and the capacity units by DynamoDB's rules."""
+"""Metering a boto3 DynamoDB client (for `manga-assist capacity` and the benchmarks): every call with its
+request and its answer; from those, the sequential round trips and the capacity units by DynamoDB's rules."""
 
 from __future__ import annotations
 

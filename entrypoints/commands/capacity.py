@@ -88,11 +88,58 @@ def measure(message_chars: int, reply_chars: int, sample: int) -> dict[str, floa
 class _Words:
     """Text that compresses about as customers' messages do (turns are stored zlib-compressed)."""
 
-    VOCABULARY = (
-        "is volume three of frieren in stock when will my order ship can I return a damaged copy "
-        "do you have the box set of one piece what do you recommend after dungeon meshi thanks "
-        "hello please help me find blue period chainsaw man spy family berserk vinland saga price"
-    ).split()
+    VOCABULARY = [
+        "is",
+        "volume",
+        "three",
+        "of",
+        "frieren",
+        "in",
+        "stock",
+        "when",
+        "will",
+        "my",
+        "order",
+        "ship",
+        "can",
+        "I",
+        "return",
+        "a",
+        "damaged",
+        "copy",
+        "do",
+        "you",
+        "have",
+        "the",
+        "box",
+        "set",
+        "of",
+        "one",
+        "piece",
+        "what",
+        "do",
+        "you",
+        "recommend",
+        "after",
+        "dungeon",
+        "meshi",
+        "thanks",
+        "hello",
+        "please",
+        "help",
+        "me",
+        "find",
+        "blue",
+        "period",
+        "chainsaw",
+        "man",
+        "spy",
+        "family",
+        "berserk",
+        "vinland",
+        "saga",
+        "price",
+    ]
 
     def __init__(self) -> None:
         import random
@@ -114,10 +161,10 @@ class _Driver:
     def __init__(self, reply_chars: int) -> None:
         from dependency_injector import providers
 
+        from adapters.dynamodb.table import create_table
         from adapters.fake_llm import FakeLanguageModel
         from adapters.recording_notifier import RecordingNotifier
         from entrypoints.container import build_container, set_container
-        from adapters.dynamodb.table import create_table
         from entrypoints.local.streams import StreamWorkers
 
         env = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": self.table, "AWS_DEFAULT_REGION": "us-east-1"}
@@ -206,7 +253,7 @@ def render(report: dict[str, Any]) -> str:
         ("monthly on-demand cost (USD)", "monthly_on_demand_usd"),
     ]
     lines = [
-        f"DynamoDB capacity at {report['messages_per_second']:g} messages/s (measured on this implementation)",
+        f"DynamoDB capacity at {report['messages_per_second']:g} messages/s, measured on this code",
         "",
         f"{'':<32}{'ours':>14}{'original design':>18}",
     ]
