@@ -17,12 +17,16 @@ TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 
 class TableStream:
-    """Reads a table's stream from where the last read stopped, shard by shard."""
+    """Reads a table's stream from where the last read stopped, shard by shard.
+
+    A fresh iterator is asked for at each read, after the last sequence number seen: moto puts a copy
+    of the table back when a transaction is cancelled, and an iterator kept from before then reads the
+    old copy's shard, which nothing is written to any more."""
 
     def __init__(self, dynamodb: Any, table: str, region: str = "us-east-1") -> None:
         self.arn: str = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self._streams = boto3.client("dynamodbstreams", region_name=region)
-        self._iterators: dict[str, str | None] = {}
+        self._last_seen: dict[str, str] = {}
 
     def read(self) -> list[dict[str, Any]]:
         """Every record written since the previous ``read`` (from the start, the first time)."""
@@ -30,16 +34,21 @@ class TableStream:
         records: list[dict[str, Any]] = []
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            while (iterator := self._iterators[shard_id]) is not None:
-                page = self._streams.get_records(ShardIterator=iterator)
-                self._iterators[shard_id] = page.get("NextShardIterator")
-                records.extend(as_delivered(r, self.arn) for r in page["Records"])
+            after = self._last_seen.get(shard_id)
+            position: dict[str, Any] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                if after
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self._streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, **position)
+            next_iterator: str | None = iterator["ShardIterator"]
+            while next_iterator is not None:
+                page = self._streams.get_records(ShardIterator=next_iterator)
+                next_iterator = page.get("NextShardIterator")
                 if not page["Records"]:
                     break
+                records.extend(as_delivered(r, self.arn) for r in page["Records"])
+                self._last_seen[shard_id] = page["Records"][-1]["dynamodb"]["SequenceNumber"]
         return records
 
 
