@@ -1,0 +1,129 @@
+"""Representative traffic through every function of the template, each path its code can take in
+production that needs a permission: new and resumed connections, new and repeated messages, history,
+session, a reply the table refuses (queued to SQS) and its replay, a rolled summary, a handoff from the
+client and from the agent console, an expiry. Each step checks that it did what it should, so that a
+call missing from the recording means a path not taken, never a path that failed silently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.deploy.event_filter import passes
+from tests.deploy.role_traffic import TABLE, Deployment, Function, mapping_of
+from tests.deploy.stream_source import batch, sort_key, ttl_expiry
+from tests.dynamodb.faults import InjectedFaults, reply_transaction
+from tests.harness import connect_event, disconnect_event, message_event
+
+OK: dict[str, Any] = {"batchItemFailures": []}
+
+
+def run_traffic(d: Deployment) -> None:
+    connect, message = d["ConnectFunction"], d["MessageFunction"]
+
+    _ok(connect(connect_event("conn-1", "cust-1")))
+    session_id = _session(message, "conn-1", resumed=False)
+    _say(message, "conn-1", "Frieren vol 3?", "m-1")
+    _say(message, "conn-1", "Frieren vol 3?", "m-1")
+    replies = [f for f in frames(message, "conn-1") if f.get("type") == "message"]
+    assert [f["reply_to"] for f in replies] == ["m-1", "m-1"], "a repeat gets the stored reply"
+    _ok(message(message_event("conn-1", {"action": "history", "limit": 10})))
+
+    faults = InjectedFaults(message.container.adapters.dynamodb_client())
+    faults.fail("TransactWriteItems", code="InternalServerError", times=10_000, when=reply_transaction)
+    _say(message, "conn-1", "And vol 4?", "m-2")
+    faults.clear()
+    assert faults.injected, "the reply write was not refused"
+
+    _ok(d["DisconnectFunction"](disconnect_event("conn-1")))
+    _ok(connect(connect_event("conn-2", "cust-1", session_id)))
+    assert _session(message, "conn-2", resumed=True) == session_id
+
+    queued = d.sqs_event("RetryQueue")
+    assert len(queued["Records"]) == 1, "the refused reply was not queued"
+    assert d["TurnWriterFunction"](queued) == OK
+    assert d["TurnWriterFunction"](queued) == OK, "SQS delivers at least once: a repeat is a success"
+    _ok(message(message_event("conn-2", {"action": "history", "limit": 10})))
+    history = [f for f in frames(message, "conn-2") if f.get("type") == "history"][-1]
+    assert [t["role"] for t in history["turns"]] == ["user", "assistant", "user", "assistant"]
+
+    delivered = d.stream_event("SummaryGeneratorFunction")
+    assert delivered["Records"], "the filter delivered nothing to the summary generator"
+    assert d["SummaryGeneratorFunction"](delivered) == OK
+    assert any(sort_key_of(i).startswith("SUMMARY#") for i in partition(d, session_id)), "no summary made"
+
+    _handoffs(d)
+    _ok(message(message_event("conn-2", {"action": "handoff", "reason": "refund"})))
+    assert frames(message, "conn-2")[-1]["type"] == "handoff"
+
+    _expire(d, session_id)
+    assert partition(d, session_id) == [], "the expired session was not cleaned up"
+    closed = [c for c in d["SessionCleanupFunction"].recorder.calls if c.operation == "DeleteConnection"]
+    assert [c.path for c in closed] == ["/@connections/conn-2"]
+    # A replay that arrives after the session expired reads back why its transaction was refused,
+    # and reports the record failed (SQS then moves it to the dead-letter queue).
+    late = d["TurnWriterFunction"](queued)
+    assert [f["itemIdentifier"] for f in late["batchItemFailures"]] == [queued["Records"][0]["messageId"]]
+    assert partition(d, session_id) == [], "a late replay brought an expired session back"
+
+
+def _handoffs(d: Deployment) -> None:
+    """The agent console's three actions on a session of their own, and a customer message between."""
+    handoff, message = d["HandoffFunction"], d["MessageFunction"]
+    _ok(d["ConnectFunction"](connect_event("conn-3", "cust-2")))
+    session_id = _session(message, "conn-3", resumed=False)
+    _say(message, "conn-3", "Refund?", "m-3")
+    agent = {"session_id": session_id, "agent_id": "agent-7"}
+    _ok(handoff({**agent, "reason": "refund", "agent_connection_id": "agent-conn"}))
+    _say(message, "conn-3", "Hello?", "m-4")
+    assert frames(message, "agent-conn"), "the customer's message did not reach the agent"
+    _ok(handoff({**agent, "action": "reply", "message": "Refund on its way."}))
+    _ok(handoff({**agent, "action": "release"}))
+    assert frames(handoff, "conn-3"), "the agent console pushed nothing to the customer"
+
+
+def _expire(d: Deployment, session_id: str) -> None:
+    """The TTL service deletes the META item; its stream record reaches the cleanup function."""
+    key = {"PK": {"S": f"SESSION#{session_id}"}, "SK": {"S": "META"}}
+    d.dynamodb.delete_item(TableName=TABLE, Key=key)
+    criteria = mapping_of("SessionCleanupFunction").get("FilterCriteria")
+    records = [r for r in d.stream.read() if r["eventName"] == "REMOVE" and sort_key(r) == "META"]
+    delivered = [e for e in map(ttl_expiry, records) if passes(criteria, e)]
+    assert len(delivered) == 1, "the expiry did not pass the cleanup function's filter"
+    assert d["SessionCleanupFunction"](batch(delivered)) == OK
+
+
+def frames(function: Function, connection_id: str) -> list[dict[str, Any]]:
+    """What ``function`` posted to a connection, read off the recorded PostToConnection calls."""
+    path = f"/@connections/{connection_id}"
+    return [
+        dict(c.body) for c in function.recorder.calls if c.operation == "PostToConnection" and c.path == path
+    ]
+
+
+def partition(d: Deployment, session_id: str) -> list[dict[str, Any]]:
+    return d.dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
+        ConsistentRead=True,
+    )["Items"]
+
+
+def sort_key_of(item: dict[str, Any]) -> str:
+    return str(item["SK"]["S"])
+
+
+def _session(message: Function, connection_id: str, resumed: bool) -> str:
+    _ok(message(message_event(connection_id, {"action": "session"})))
+    frame = frames(message, connection_id)[-1]
+    assert frame["type"] == "session" and frame["resumed"] is resumed, frame
+    return str(frame["session_id"])
+
+
+def _say(message: Function, connection_id: str, text: str, message_id: str) -> None:
+    body = {"action": "sendMessage", "message": text, "message_id": message_id}
+    _ok(message(message_event(connection_id, body)))
+
+
+def _ok(response: dict[str, Any]) -> None:
+    assert response.get("statusCode") == 200, response
