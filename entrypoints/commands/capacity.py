@@ -17,6 +17,7 @@ import io
 import json
 import os
 from typing import Any
+from unittest import mock
 
 ORIGINAL_RCU, ORIGINAL_WCU = 2.0, 3.0
 SECONDS_PER_MONTH = 30 * 24 * 3600
@@ -54,12 +55,17 @@ def measure(message_chars: int, reply_chars: int, sample: int) -> dict[str, floa
     from adapters.dynamodb.item_size import item_size
     from adapters.dynamodb.metering import CallLog, capacity
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "capacity")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "capacity")
-    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"  # moto's streams need it in-process
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        os.environ.pop(name, None)
-    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+    # moto in this process, whatever endpoint the shell points at; its streams need this mode.
+    moto_environment = {
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "AWS_ENDPOINT_URL": "",
+        "AWS_ENDPOINT_URL_DYNAMODB": "",
+    }
+    with (
+        mock.patch.dict(os.environ, moto_environment),
+        mock_aws(),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
         driver = _Driver(reply_chars)
         log = CallLog(driver.client)
         window = driver.container.config.max_context_turns() // 2 + 1
