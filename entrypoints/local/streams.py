@@ -29,7 +29,7 @@ class StreamWorkers:
         self._table = table
         self._region = region
         self._clock = clock
-        self._iterators: dict[str, str | None] = {}
+        self._last_sequence: dict[str, str] = {}
         self._expired_keys: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -72,18 +72,24 @@ class StreamWorkers:
         records: list[dict[str, Any]] = []
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            iterator = self._iterators[shard_id]
+            # A fresh iterator after the last record seen, every time: moto puts back a copy of the
+            # table when it cancels a transaction, and an iterator kept across that reads a stale shard.
+            last = self._last_sequence.get(shard_id)
+            where = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+                if last
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self._streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **where)[
+                "ShardIterator"
+            ]
             while iterator:
                 page = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-                records.extend(page["Records"])
-                iterator = page.get("NextShardIterator")
                 if not page["Records"]:
                     break
-            self._iterators[shard_id] = iterator
+                records.extend(page["Records"])
+                self._last_sequence[shard_id] = page["Records"][-1]["dynamodb"]["SequenceNumber"]
+                iterator = page.get("NextShardIterator")
         self._stream_arn = arn
         return records
 
