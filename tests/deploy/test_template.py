@@ -22,9 +22,6 @@ CONTRACT_MODULES = {
     "connect", "message", "disconnect", "turn_writer", "summary_generator", "session_cleanup", "handoff",
 }  # fmt: skip
 # Entrypoints of issue 5, written after this template: their import test fails until they land.
-PENDING_MODULES = {"turn_writer", "summary_generator", "session_cleanup", "handoff"}
-
-
 def findings(template_text: str) -> list[str]:
     return [
         f"{match.rule.id} {match.message} (line {match.linenumber})"
@@ -67,14 +64,7 @@ def test_functions_are_the_contract_s_seven_on_the_runtime_the_package_is_built_
 
 
 def _handler_cases() -> list[Any]:
-    cases = []
-    for name, props in sorted(functions().items()):
-        module = props["Handler"].rpartition(".")[0]
-        marks = []
-        if module.removeprefix("entrypoints.") in PENDING_MODULES:
-            marks.append(pytest.mark.xfail(strict=False, reason=f"{module} arrives with issue 5"))
-        cases.append(pytest.param(props["Handler"], id=name, marks=marks))
-    return cases
+    return [pytest.param(props["Handler"], id=name) for name, props in sorted(functions().items())]
 
 
 NO_NETWORK_IMPORT = """
