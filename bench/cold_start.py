@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.standin import ManagementApiStandIn
+from tests.management_api_standin import ManagementApiStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME_VENV = ROOT / ".venv-bench-runtime"
@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
         for _ in range(args.rounds):
             ours.append(timed(python, OURS, env))
             baseline.append(timed(python, BASELINE, env))
-        frames = len(standin.arrivals)
+        frames = len(standin.posts)
     result = {
         "rounds": args.rounds,
         "ours_median_ms": round(statistics.median(ours), 1),

@@ -3,7 +3,7 @@
 The real ``message`` handler answers ``sendMessage`` frames with the fake model paced like a real
 one (300 ms to the first token, then 50 tokens/s, 200 tokens), and pushes with the real
 ``ApiGatewayNotifier`` and boto3 client over HTTP to a local stand-in of the Management API
-(``bench/standin.py``) that timestamps each POST on arrival. Per reply: the time from the frame
+(``tests/management_api_standin.py``) that timestamps each POST on arrival. Per reply: the time from the frame
 entering the handler to the first ``chunk`` arriving, to the ``message`` frame arriving (the whole
 reply: all the original design ever showed its user), and the ``post_to_connection`` calls made.
 """
@@ -17,16 +17,15 @@ import json
 import statistics
 import time
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 from attrs import frozen
 from dependency_injector import providers
 
 from adapters.fake_llm import FakeLanguageModel
-from bench.standin import ManagementApiStandIn
 from entrypoints import connect, message
 from entrypoints.container import build_container, set_container
+from tests.management_api_standin import ManagementApiStandIn
 
 FIRST_TOKEN_MS = 300
 TOKENS_PER_SECOND = 50
@@ -75,15 +74,11 @@ def one_reply(standin: ManagementApiStandIn, number: int) -> Reply:
             "message_id": f"m-{number}",
         }
     )
-    already = len(standin.arrivals)
+    already = len(standin.posts)
     start = time.perf_counter()
     assert message.handler(event("$default", connection_id, body=body), None)["statusCode"] == 200
     handler_done = time.perf_counter()
-    posts = [
-        (at, json.loads(data))
-        for at, path, data in standin.arrivals[already:]
-        if unquote(path).endswith("/" + connection_id)
-    ]
+    posts = [(p.at, p.frame) for p in standin.posts[already:] if p.connection_id == connection_id]
     chunks = [(at, frame) for at, frame in posts if frame["type"] == "chunk"]
     [(whole_at, whole)] = [(at, frame) for at, frame in posts if frame["type"] == "message"]
     return Reply(
