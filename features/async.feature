@@ -20,6 +20,26 @@ Feature: Behind the conversation: summaries, human agents, expiry and replayed w
     And the summarizer hears late that the session reached 4 turns
     Then exactly 1 summary exists
 
+  Scenario: A reply the table refused is stored later, exactly once
+    Given the table refuses the next 1 reply writes
+    When connection "A" sends the message "Do you ship to Canada?" with id "m-1"
+    Then connection "A" still receives its reply to "m-1"
+    And 1 reply waits in the retry queue
+    When the turn writer receives the retry queue's messages
+    Then the turn writer reports no failure
+    And the session has 2 turns
+    When the turn writer receives the same messages again
+    Then the turn writer reports no failure
+    And the session has 2 turns
+
+  Scenario: A poison message in the retry queue is reported alone
+    Given the table refuses the next 2 reply writes
+    And connection "A" sends the message "Where is my order?" with id "m-1"
+    And connection "A" sends the message "And my refund?" with id "m-2"
+    When the turn writer receives a batch of the first reply, a message that is no pending write, and the second reply
+    Then the turn writer reports only the unreadable message as failed
+    And the session has 4 turns
+
   Scenario: An expired session leaves nothing behind
     Given connection "A" sends the message "Remember me?" with id "m-1"
     When the session stays idle past its expiry

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dependency_injector import providers
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from adapters.memory_retry_queue import InMemoryRetryQueue
 from application.summaries import RollSummaryCommand
 from domain.model import Role, SessionStatus
-from entrypoints import handoff
+from entrypoints import handoff, turn_writer
 from features.conftest import World
 from tests.conflicts import ConflictingTransitions
+from tests.fakes import FlakyRepository
+from tests.harness import sqs_record
 
 scenarios("async.feature")
 
@@ -167,3 +170,60 @@ def unchanged(world: World) -> None:
     assert inner.handoffs(world.session_id) == list(conflicts.planted_handoffs)
     assert [t.turn_id for t in inner.history(world.session_id, 100)] == list(conflicts.planted_turns)
     assert session.turn_count == len(conflicts.planted_turns)
+
+
+@given(parsers.parse("the table refuses the next {count:d} reply writes"))
+def table_refuses_replies(world: World, count: int) -> None:
+    flaky = FlakyRepository(world.chat.repository)
+    flaky.fail("complete_exchange", times=count)
+    world.queue = InMemoryRetryQueue()  # type: ignore[attr-defined]
+    world.chat.container.adapters.repository.override(providers.Object(flaky))
+    world.chat.container.adapters.retry_queue.override(providers.Object(world.queue))  # type: ignore[attr-defined]
+    world.chat.auto_settle = False  # the turn writer gets the queue's messages by hand, below
+
+
+@then(parsers.parse('connection "{name}" still receives its reply to "{message_id}"'))
+def receives_reply(world: World, name: str, message_id: str) -> None:
+    frame = world.chat.last(world.conn(name))
+    assert frame["type"] == "message" and frame["reply_to"] == message_id
+
+
+@then(parsers.parse("{count:d} reply waits in the retry queue"))
+def waits(world: World, count: int) -> None:
+    assert len(world.queue.bodies) == count  # type: ignore[attr-defined]
+    assert len(world.chat.repository.history(world.session_of("A"), 100)) == 1  # only the question
+
+
+def deliver(world: World, bodies: list[str]) -> None:
+    event = {"Records": [sqs_record(f"sqs-{n}", body) for n, body in enumerate(bodies)]}
+    world.turn_writer_response = turn_writer.handler(event, None)  # type: ignore[attr-defined]
+    world.delivered = event  # type: ignore[attr-defined]
+
+
+@when("the turn writer receives the retry queue's messages")
+def turn_writer_receives(world: World) -> None:
+    deliver(world, world.queue.bodies)  # type: ignore[attr-defined]
+
+
+@when("the turn writer receives the same messages again")
+def turn_writer_again(world: World) -> None:
+    world.turn_writer_response = turn_writer.handler(world.delivered, None)  # type: ignore[attr-defined]
+
+
+@then("the turn writer reports no failure")
+def no_failure(world: World) -> None:
+    assert world.turn_writer_response == {"batchItemFailures": []}  # type: ignore[attr-defined]
+
+
+@when(
+    "the turn writer receives a batch of the first reply, a message that is no pending write, "
+    "and the second reply"
+)
+def poison_batch(world: World) -> None:
+    first, second = world.queue.bodies  # type: ignore[attr-defined]
+    deliver(world, [first, '{"format": "something-else", "version": 9}', second])
+
+
+@then("the turn writer reports only the unreadable message as failed")
+def only_poison(world: World) -> None:
+    assert world.turn_writer_response == {"batchItemFailures": [{"itemIdentifier": "sqs-1"}]}  # type: ignore[attr-defined]

@@ -49,6 +49,14 @@ def message_event(connection_id: str, body: Any, request_message_id: str | None 
     return event
 
 
+def sqs_record(message_id: str, body: str, receive_count: int = 1) -> dict[str, Any]:
+    """One record of an SQS event, as Lambda's event source mapping delivers it."""
+    record = load_event("sqs_retry_batch.json")["Records"][0]
+    record.update(messageId=message_id, body=body)
+    record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+    return record  # type: ignore[no-any-return]
+
+
 def disconnect_event(connection_id: str) -> dict[str, Any]:
     event = load_event("ws_disconnect.json")
     event["requestContext"]["connectionId"] = connection_id
@@ -74,6 +82,7 @@ class Chat:
             self.container.adapters.clock.override(providers.Object(clock))
         set_container(self.container)
         self.statuses: list[int] = []
+        self.auto_settle = True
         self.workers: Any = None
         if hasattr(self.repository, "listeners"):
             self.workers = InProcessWorkers(self.container, self.notifier)
@@ -99,8 +108,9 @@ class Chat:
         )
 
     def settle(self) -> None:
-        """Let the asynchronous half catch up (in Lambda: Streams and SQS deliveries)."""
-        if self.workers is not None:
+        """Let the asynchronous half catch up (in Lambda: Streams and SQS deliveries), unless a test
+        holds it back (``auto_settle = False``) to deliver by hand."""
+        if self.workers is not None and self.auto_settle:
             self.workers.drain()
 
     @property
