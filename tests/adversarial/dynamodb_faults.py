@@ -4,7 +4,7 @@ error responses, so that botocore's retries, its error parsing and the adapter's
 
 A fault is armed on one operation: from its ``position``-th call on, the next ``attempts`` HTTP
 attempts fail (botocore makes up to 3 per call; the adapter retries cancelled transactions itself).
-``lost`` applies the request first and loses the answer: DynamoDB committed, the client timed out."""
+``lost response`` lets the request through and loses the answer: DynamoDB committed, the client timed out."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from typing import Any
 from attrs import define, field
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
-from moto.core.models import botocore_stubber
 
 KINDS = ("throttled", "server error", "lost response", "cancelled: throttled")
 OPERATIONS = ("TransactWriteItems", "Query", "GetItem", "UpdateItem")
+NOWHERE = "http://injected-fault.invalid/"  # no moto backend answers it
 
 
 @define
@@ -42,6 +42,12 @@ class DynamoDBFaults:
             self.operation, self.kind, self.position, self.attempts = operation, kind, position, attempts
             self.calls.clear()
 
+    def disarm(self) -> int:
+        """No more failures (the test reads the table itself next); how many were injected."""
+        with self._lock:
+            self.attempts = 0
+            return self.fired
+
     def _before_send(self, request: AWSPreparedRequest, event_name: str, **kwargs: Any) -> AWSResponse | None:
         operation = event_name.rsplit(".", 1)[-1]
         with self._lock:
@@ -53,8 +59,10 @@ class DynamoDBFaults:
                 return None
             self.attempts -= 1
             self.fired += 1
-        if self.kind == "lost response":
-            botocore_stubber(event_name, request)  # moto applies it; its answer never arrives
+        # botocore emits before-send to every handler and takes the first answer: moto's stub, after
+        # this one, still sees the request. It applies a lost response; the others it must not see.
+        if self.kind != "lost response":
+            request.url = NOWHERE
         return _error_response(request, self.kind)
 
 

@@ -22,15 +22,20 @@ from tests.aws import REGION
 from tests.fakes import ListRetryQueue, ManualClock
 
 ATTEMPTS = {"blip": 1, "outage": 5}  # an outage outlasts botocore's 3 attempts of one call
+# After arming, TransactWriteItems is called to store m-1 (1), again on its retry (2), to store its reply
+# (3); the other operations are reached at least twice. Without a retry queue only the reply's write
+# behaves differently.
+POSITIONS = {"TransactWriteItems": (1, 2, 3), "Query": (1, 2), "GetItem": (1, 2), "UpdateItem": (1, 2)}
+REPLY_WRITE = ("TransactWriteItems", 3)
 CASES = [
     (operation, kind, position, duration, True)
     for operation in OPERATIONS
     for kind in KINDS
     if kind != "cancelled: throttled" or operation == "TransactWriteItems"
-    for position in (1, 2)
+    for position in POSITIONS[operation]
     for duration in ATTEMPTS
 ]
-CASES += [(o, k, p, d, False) for o, k, p, d, _ in CASES if o == "TransactWriteItems"]
+CASES += [(o, k, p, d, False) for o, k, p, d, _ in CASES if (o, p) == REPLY_WRITE]
 
 
 @pytest.fixture(autouse=True)
@@ -88,12 +93,17 @@ def test_dynamodb_failing(
 
     customer.ask("m-1")
     customer.ask("m-2")
-    session = customer.read("session")
-    history = customer.read("history")
+    session, history = customer.read("session"), customer.read("history")  # reads under the fault too
 
-    assert faults.fired, f"{operation} was called {faults.calls[operation]} times: the fault never fired"
+    fired = faults.disarm()
+    assert fired, f"{operation} was called {faults.calls[operation]} times: the fault never fired"
     assert session["session_id"] == customer.session_id
+    queued = len(queue.items) if queue is not None else 0
+    if (operation, position) == REPLY_WRITE and duration == "outage" and queue is not None:
+        assert queued, "the reply's write failed for good, yet nothing went to the retry queue"
+    # A reply in the queue shows once the turn writer ran (unless its write landed, its answer lost).
+    assert len(history["turns"]) == 6 - (queued if kind != "lost response" else 0)
     audit(customer, "DynamoDB (moto)", f"{operation}: {kind}, call {position}, {duration}", queue)
-    contents = [t["content"] for t in history["turns"]]
+    contents = [t["content"] for t in customer.read("history")["turns"]]
     assert len(contents) == 6 and contents[::2] == [customer.asked[m] for m in ("warm-up", "m-1", "m-2")]
     chat.container.adapters.retry_queue.reset_override()
