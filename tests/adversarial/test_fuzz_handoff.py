@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import event, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from entrypoints import handoff
@@ -51,6 +51,13 @@ def system() -> Iterator[tuple[StrictChat, Neighbour]]:
 
 @examples(200)
 @given(calls=st.lists(payloads, min_size=1, max_size=4))
+@example(calls=[{"session_id": OWN, "agent_id": "agent-7", "reason": "\ud800"}])  # was a 500
+@example(
+    calls=[
+        {"session_id": OWN, "agent_id": "a"},
+        {"action": "reply", "session_id": OWN, "agent_id": "a", "message": "\udfff"},
+    ]
+)
 def test_any_handoff_invocation(system: tuple[StrictChat, Neighbour], calls: list[Any]) -> None:
     chat, neighbour = system
     repo = chat.repository
