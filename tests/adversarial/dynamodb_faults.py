@@ -17,7 +17,8 @@ from attrs import define, field
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
-KINDS = ("throttled", "server error", "lost response", "cancelled: throttled")
+KINDS = ("throttled", "server error", "lost response", "cancelled: throttled", "cancelled: conflict")
+TRANSACTION_ONLY = ("cancelled: throttled", "cancelled: conflict")
 OPERATIONS = ("TransactWriteItems", "Query", "GetItem", "UpdateItem")
 NOWHERE = "http://injected-fault.invalid/"  # no moto backend answers it
 
@@ -69,10 +70,11 @@ class DynamoDBFaults:
 def _error_response(request: AWSPreparedRequest, kind: str) -> AWSResponse:
     if kind == "throttled":
         status, body = 400, _error("ProvisionedThroughputExceededException", "injected: throughput exceeded")
-    elif kind == "cancelled: throttled":
+    elif kind in TRANSACTION_ONLY:  # another writer's transaction on the same item, or throttling
         sent = request.body if isinstance(request.body, str | bytes) else b"{}"
         items = len(json.loads(sent or b"{}").get("TransactItems", [])) or 1
-        reasons = [{"Code": "ThrottlingError", "Message": "injected"}] + [{"Code": "None"}] * (items - 1)
+        code = "ThrottlingError" if kind == "cancelled: throttled" else "TransactionConflict"
+        reasons = [{"Code": "None"}] * (items - 1) + [{"Code": code, "Message": "injected"}]
         codes = ", ".join(r["Code"] for r in reasons)
         status = 400
         body = _error("TransactionCanceledException", f"Transaction cancelled, reasons [{codes}]")

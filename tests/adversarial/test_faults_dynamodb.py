@@ -16,7 +16,7 @@ from adapters.dynamodb.client import dynamodb_client
 from adapters.dynamodb.table import create_table
 from application.errors import ModelUnavailable
 from tests.adversarial.customer import Customer, audit
-from tests.adversarial.dynamodb_faults import KINDS, OPERATIONS, DynamoDBFaults
+from tests.adversarial.dynamodb_faults import KINDS, OPERATIONS, TRANSACTION_ONLY, DynamoDBFaults
 from tests.adversarial.systems import StrictChat, chat_on_table, fresh_id
 from tests.aws import REGION
 from tests.fakes import ListRetryQueue, ManualClock
@@ -31,7 +31,7 @@ CASES = [
     (operation, kind, position, duration, True)
     for operation in OPERATIONS
     for kind in KINDS
-    if kind != "cancelled: throttled" or operation == "TransactWriteItems"
+    if kind not in TRANSACTION_ONLY or operation == "TransactWriteItems"
     for position in POSITIONS[operation]
     for duration in ATTEMPTS
 ]
