@@ -126,10 +126,6 @@ def tally(
     return Tally(lost, duplicated, tuple(details))
 
 
-def error_frames(frames: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [f for f in frames if f.get("type") == "error"]
-
-
 def check_refusal(status: int, new_frames: Sequence[Mapping[str, Any]]) -> None:
     """A refused frame: exactly one frame, an error whose code goes with the status."""
     assert len(new_frames) == 1, f"a refusal pushed {len(new_frames)} frames: {new_frames}"
