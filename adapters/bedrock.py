@@ -52,12 +52,14 @@ TRANSPORT_ERRORS = (BotoConnectionError, HTTPClientError, Urllib3Error, ParserEr
 
 # The read timeout bounds the silence between two bytes. A stream's gaps are short, so its client
 # gives up well before the message function's 30 s timeout: a stalled stream then ends in an
-# "unavailable" frame and a freed message id, not in a killed invocation. ``converse`` (summaries)
-# sends nothing until the whole answer is written, so its client waits longer.
+# "unavailable" frame and a freed message id, not in a killed invocation. botocore makes one attempt
+# only: it would retry a read timeout, and two 20 s stalls outlive the function; the adapter's own
+# retries (never after 10 s) decide instead. ``converse`` (summaries) sends nothing until the whole
+# answer is written, so its client waits longer.
 STREAM_CONFIG = Config(
     connect_timeout=5,
     read_timeout=20,
-    retries={"mode": "standard", "total_max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 1},
     tcp_keepalive=True,
 )
 COMPLETE_CONFIG = STREAM_CONFIG.merge(Config(read_timeout=60))

@@ -16,7 +16,9 @@ from collections import OrderedDict
 from adapters.dynamodb.errors import Backoff
 from adapters.dynamodb.reads import TableReads
 
-LOOKUP_BACKOFF = Backoff(attempts=3, base_seconds=0.05, cap_seconds=0.2)
+# In AWS, $connect and $default run in different functions, so the client's first frame always asks
+# the index, often within a second of the connect: wait up to ~1.5 s (at least ~0.8 s) for it.
+LOOKUP_BACKOFF = Backoff(attempts=7, base_seconds=0.05, cap_seconds=0.4, floor=0.5)
 CACHE_SIZE = 4096
 
 

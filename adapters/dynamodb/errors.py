@@ -110,6 +110,8 @@ class Backoff:
     cap_seconds: float = 0.5
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
+    floor: float = 0.0  # the least share of each step always waited (0: full jitter)
 
     def pause(self, attempt: int) -> None:
-        self.sleep(self.jitter() * min(self.cap_seconds, self.base_seconds * 2**attempt))
+        step = min(self.cap_seconds, self.base_seconds * 2**attempt)
+        self.sleep(step * (self.floor + (1 - self.floor) * self.jitter()))
