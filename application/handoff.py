@@ -13,7 +13,7 @@ from application.frames import iso
 from application.ports import Clock, Frame, IdGenerator, Notifier, SessionRepository, TokenCounter
 from application.sessions import ConnectionSessions
 from application.settings import ConversationSettings
-from domain.errors import InvalidInput, NotSessionOwner, SessionNotFound
+from domain.errors import InvalidInput, MessageTooLarge, NotSessionOwner, SessionNotFound, UnexpectedStatus
 from domain.model import Handoff, Role, Session, SessionStatus, Turn
 
 UNASSIGNED = "unassigned"
@@ -122,10 +122,10 @@ class AgentReply(_HandoffBase):
         if not text:
             raise InvalidInput("message must not be empty")
         if len(text) > self._settings.max_message_chars:
-            raise InvalidInput("message is too long")
+            raise MessageTooLarge(f"message is longer than {self._settings.max_message_chars} characters")
         session = self._session(command.session_id, None)
         if session.status is not SessionStatus.HANDOFF:
-            raise InvalidInput("the session is not with an agent")
+            raise UnexpectedStatus(session.status)
         if session.agent_id not in (None, UNASSIGNED, command.agent_id):
             raise NotSessionOwner("another agent holds this session")
         now = self._clock.now()

@@ -108,11 +108,16 @@ class SendMessage:
         outcome = SendOutcome(session_id=session_id, message_id=command.message_id)
         self._telemetry.count(metric.MESSAGES_RECEIVED)
 
+        if status is SessionStatus.HANDOFF:
+            return self._forward(session_id, turn, recorded, outcome)
         if recorded.existing is not None:
             stored = self._take_over(session_id, recorded.existing)
             if stored is not None:
-                for frame in message_frames(stored):
-                    self._notifier.push(command.connection_id, frame)
+                try:
+                    for frame in message_frames(stored):
+                        self._notifier.push(command.connection_id, frame)
+                except ConnectionGone:
+                    return evolve(outcome, replayed=True, client_gone=True)
                 self._telemetry.count(metric.REPLIES_REPLAYED)
                 return evolve(outcome, replayed=True)
             turn = Turn(
@@ -123,12 +128,19 @@ class SendMessage:
                 created_at=now,
                 message_id=command.message_id,
             )
-        if status is SessionStatus.HANDOFF:
-            if self._on_forward is not None and recorded.existing is None:
+        return self._answer(command, session_id, turn, recorded, outcome)
+
+    def _forward(
+        self, session_id: str, turn: Turn, recorded: RecordedMessage, outcome: SendOutcome
+    ) -> SendOutcome:
+        """With a human agent: stored, forwarded once, never answered by the model. The message id's
+        lease is freed at once (nothing will answer it here); a repeat is a quiet success."""
+        if recorded.existing is None:
+            self._release(session_id, outcome.message_id)
+            if self._on_forward is not None:
                 self._on_forward(session_id, turn)
                 self._telemetry.count(metric.MESSAGES_FORWARDED)
-            return evolve(outcome, forwarded=True)
-        return self._answer(command, session_id, turn, recorded, outcome)
+        return evolve(outcome, forwarded=True, replayed=recorded.existing is not None)
 
     def _validate(self, command: SendMessageCommand) -> str:
         if not isinstance(command.message, str):

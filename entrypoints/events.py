@@ -15,6 +15,7 @@ ACTIONS = ("session", "sendMessage", "history", "handoff")
 # API Gateway's own frame limit is 128 KB; anything larger than the largest legal frame is refused
 # before JSON parsing spends time on it.
 MAX_BODY_CHARS = 256 * 1024
+MAX_AUTHORIZED_ID_CHARS = 256
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._:@=+/\-]{1,128}\Z")  # \Z: "$" would let a trailing newline in
 
 
@@ -58,7 +59,7 @@ class WebSocketRequest:
         for key in ("customer_id", "principalId"):
             value = self.authorizer.get(key)
             if isinstance(value, str) and value:
-                return _checked_id(value, "customer_id")
+                return _trusted_id(value)
         value = self.query.get("customer_id")
         return _checked_id(value, "customer_id") if value else None
 
@@ -66,6 +67,16 @@ class WebSocketRequest:
         value = self.query.get("session_id")
         # A malformed id cannot name a session: it is ignored like any id that cannot be resumed.
         return value if isinstance(value, str) and ID_PATTERN.match(value) else None
+
+
+def _trusted_id(value: str) -> str:
+    """An identity provider's subject ("auth0|5f7c…", an e-mail address) is whatever it is: the
+    authorizer vouches for it. Only what no store can hold is refused."""
+    if len(value) > MAX_AUTHORIZED_ID_CHARS or not value.isprintable():
+        raise InvalidInput(
+            f"the authorizer's customer id must be printable and at most {MAX_AUTHORIZED_ID_CHARS} characters"
+        )
+    return _text(value, "customer_id")
 
 
 def _checked_id(value: str, name: str) -> str:

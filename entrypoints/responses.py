@@ -25,6 +25,8 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (NotSessionOwner, 403, "forbidden"),
     (SessionNotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
+    # The client left before we could answer: nobody to tell, and not our fault.
+    (ConnectionGone, 410, "gone"),
     (WriteNotDurable, 503, "unavailable"),
     (Unavailable, 503, "unavailable"),
     (ModelFailed, 500, "internal"),
@@ -35,6 +37,7 @@ PUBLIC_MESSAGES = {
     "forbidden": "this session is not attached to this connection",
     "unavailable": "the service is busy; please try again in a moment",
     "internal": "something went wrong on our side; please try again",
+    "gone": "the connection is closed",
 }
 
 

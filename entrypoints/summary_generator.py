@@ -1,5 +1,6 @@
-"""DynamoDB Streams → rolling summaries. Reports partial batch failures: a record that fails is
-retried alone (with bisection) and never blocks or replays the others."""
+"""DynamoDB Streams → rolling summaries. Reports partial batch failures: Lambda resumes the shard
+from the first failed record, so the records after it are delivered again — harmless, because a
+summary already made is never made twice (``RollSummary`` is idempotent)."""
 
 from __future__ import annotations
 

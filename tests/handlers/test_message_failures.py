@@ -168,3 +168,37 @@ class _FailingAfter:
 
     def close(self, connection_id: str) -> None:
         self.inner.close(connection_id)
+
+
+def test_a_client_gone_before_its_answer_is_not_our_fault(chat: Chat, session_id: str) -> None:
+    assert chat.say(CONN, "hello", "m-1") == 200
+    chat.notifier.gone.add(CONN)
+    assert chat.send(CONN, {"action": "session"}) == 410
+    assert chat.say(CONN, "hello", "m-1") == 200  # the stored reply's push finds the client gone
+    assert chat.llm.calls == 1
+
+
+def test_a_message_during_a_handoff_frees_its_id_and_a_repeat_is_a_quiet_success(chat: Chat, session_id: str,
+                                                                                   clock) -> None:
+    current = chat.repository.get(session_id)
+    chat.repository.replace(current, current.hand_off(clock.now(), timedelta(hours=1)))
+    assert chat.say(CONN, "I want a human", "m-1") == 200
+    assert chat.repository.message_record(session_id, "m-1").lease_until is None
+    assert chat.say(CONN, "I want a human", "m-1") == 200
+    assert turns(chat, session_id) == [("user", "I want a human")] and chat.llm.calls == 0
+
+
+def test_a_pending_write_for_a_session_cleaned_up_meanwhile_is_let_go(chat: Chat, session_id: str) -> None:
+    from adapters.memory_retry_queue import InMemoryRetryQueue
+    from entrypoints import turn_writer
+    from tests.harness import sqs_record
+
+    flaky, queue = FlakyRepository(chat.repository), InMemoryRetryQueue()
+    chat.container.adapters.repository.override(providers.Object(flaky))
+    chat.container.adapters.retry_queue.override(providers.Object(queue))
+    chat.auto_settle = False
+    flaky.fail("complete_exchange")
+    assert chat.say(CONN, "hello", "m-1") == 200
+    chat.repository.delete_session(session_id)  # what session_cleanup does after the TTL expiry
+    response = turn_writer.handler({"Records": [sqs_record("sqs-1", queue.bodies[0])]}, None)
+    assert response == {"batchItemFailures": []}

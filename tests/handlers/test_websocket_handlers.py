@@ -125,3 +125,10 @@ def test_importing_the_handlers_does_no_network_io_and_needs_no_credentials() ->
 def test_connect_events_from_the_reference_shape_keep_their_query_string() -> None:
     event = connect_event("c9", "cust-3", "abc")
     assert event["queryStringParameters"] == {"customer_id": "cust-3", "session_id": "abc"}
+
+
+def test_an_identity_providers_subject_is_taken_as_it_is_from_the_authorizer(chat: Chat) -> None:
+    assert chat.connect("c1", authorizer={"principalId": "auth0|5f7c8e9a"}) == 200
+    assert chat.repository.get(chat.session_of("c1")["session_id"]).customer_id == "auth0|5f7c8e9a"
+    assert chat.connect("c2", authorizer={"customer_id": "ana maría@example.com"}) == 200
+    assert chat.connect("c3", "auth0|5f7c8e9a") == 400  # the query string stays strict: it is untrusted
