@@ -26,7 +26,7 @@ class SqsDeadLetters:
 
     def receive(self, limit: int, visibility_seconds: int = 60) -> Iterator[list[DeadLetter]]:
         """Batches of at most 10 until the queue seems empty or ``limit`` letters were read. A letter
-        read stays invisible to other readers for ``visibility_seconds`` unless deleted or released."""
+        read stays invisible to other readers for ``visibility_seconds`` unless deleted."""
         taken = 0
         while taken < limit:
             response = self._client.receive_message(
@@ -67,11 +67,4 @@ class SqsDeadLetters:
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": letter.receipt_handle} for i, letter in enumerate(letters)
                 ],
-            )
-
-    def release(self, letters: list[DeadLetter]) -> None:
-        """Make letters visible again at once (they still fail; leave them for the next look)."""
-        for letter in letters:
-            self._client.change_message_visibility(
-                QueueUrl=self._url, ReceiptHandle=letter.receipt_handle, VisibilityTimeout=0
             )

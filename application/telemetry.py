@@ -19,6 +19,7 @@ STORE_RETRIES = "DynamoDBRetries"
 EXPECTED_CONDITION_FAILURES = "ExpectedConditionalCheckFailures"  # repeats, races: not errors
 SUMMARIES_STORED = "SummariesStored"
 WRITES_REPLAYED = "PendingWritesReplayed"
+WRITES_FOR_GONE_SESSIONS = "PendingWritesForExpiredSessions"  # the session was cleaned up meanwhile
 
 
 class NoTelemetry:

@@ -12,6 +12,7 @@ from typing import Any
 from application.events import ChangeEvent, SessionExpired, TurnsCounted
 from application.ports import Notifier, PendingWrite
 from application.summaries import RollSummaryCommand, summary_due
+from domain.errors import SessionNotFound
 from entrypoints.container import Container
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class InProcessWorkers:
         for write, attempt in queue.take():
             try:
                 replay(write)
+            except SessionNotFound:
+                log.warning("pending write for a session that no longer exists; dropped")
             except Exception as error:
                 log.warning("replaying a queued write failed (attempt %d)", attempt, exc_info=True)
                 if attempt >= MAX_ATTEMPTS:

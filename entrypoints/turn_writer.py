@@ -11,6 +11,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from adapters.retry_message import decode_pending_write
+from application.telemetry import WRITES_FOR_GONE_SESSIONS
+from domain.errors import SessionNotFound
 from entrypoints.container import get_container
 from entrypoints.lambda_logging import bind, logger, observed
 
@@ -23,6 +25,15 @@ def handle_record(record: SQSRecord) -> None:
     try:
         write = decode_pending_write(record.body)
         stored = get_container().use_cases.replay_write()(write)
+    except SessionNotFound:
+        # The session expired and was cleaned up while the reply waited: there is nothing left to
+        # store it in, and retrying until the DLQ would only page someone. Said, counted, let go.
+        logger.warning(
+            "pending write for a session that no longer exists; dropped",
+            extra={"sqs_message_id": record.message_id, "receive_count": receives},
+        )
+        get_container().adapters.telemetry().count(WRITES_FOR_GONE_SESSIONS)
+        return
     except Exception:
         logger.exception(
             "retry message failed; SQS retries it, and moves it to the DLQ after maxReceiveCount receives",

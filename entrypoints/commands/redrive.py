@@ -67,21 +67,26 @@ def _from_queue(args: argparse.Namespace) -> dict[str, list[str]]:
 
 def _replay(container: Any, letters: Any, limit: int) -> dict[str, list[str]]:
     from adapters.retry_message import decode_pending_write
+    from domain.errors import SessionNotFound
 
     replay = container.use_cases.replay_write()
-    report: dict[str, list[str]] = {"stored": [], "already_stored": [], "failed": []}
+    report: dict[str, list[str]] = {"stored": [], "already_stored": [], "session_gone": [], "failed": []}
     for batch in letters.receive(limit):
-        done, failed = [], []
+        done = []
         for letter in batch:
             try:
                 write = decode_pending_write(letter.body)
                 stored = replay(write)
+            except SessionNotFound:
+                done.append(letter)  # expired and cleaned up meanwhile: nothing to store it in
+                report["session_gone"].append(letter.message_id)
+                continue
             except Exception as error:
-                failed.append(letter)
                 report["failed"].append(f"{letter.message_id}: {type(error).__name__}: {error}")
                 continue
             done.append(letter)
             report["stored" if stored else "already_stored"].append(f"{write.session_id}/{write.message_id}")
+        # Failed letters stay in the DLQ, invisible until their visibility timeout ends: releasing
+        # them now would have this very loop read them again and again.
         letters.delete(done)
-        letters.release(failed)
     return report
