@@ -19,6 +19,12 @@ SUMMARY_INSTRUCTIONS = (
 )
 
 
+# The transcript's header and the message framing, in tokens.
+PROMPT_FRAMING_TOKENS = 64
+MIN_TOKENS_PER_PART = 32
+BACKLOG_FACTOR = 4  # how far behind, in rounds of summaries, one prompt may catch up
+
+
 def summary_due(before: int, after: int, every_turns: int) -> bool:
     """Did the turn count pass a multiple of ``every_turns``?"""
     return after // every_turns > before // every_turns
@@ -62,7 +68,7 @@ class RollSummary:
         )
         if not turns:
             return None
-        text, _ = self._llm.complete(self._prompt(latest, turns))
+        text, _ = self._llm.complete(self._prompt(latest, turns[-self._max_turns() :]))
         summary = Summary(
             session_id=command.session_id,
             text=text.strip(),
@@ -75,6 +81,16 @@ class RollSummary:
             return None
         return summary
 
+    def _room(self) -> int:
+        """Tokens left for the transcript beside the instructions and the framing."""
+        return self._budget - self._counter.count(SUMMARY_INSTRUCTIONS) - PROMPT_FRAMING_TOKENS
+
+    def _max_turns(self) -> int:
+        """At most this many turns go into one prompt, each with at least ``MIN_TOKENS_PER_PART``:
+        when summaries fell behind (a failed batch, a record past its age), the newest turns up to
+        the target are summarized with the previous summary, and the middle is left to the history."""
+        return max(1, min(BACKLOG_FACTOR * self._every, self._room() // MIN_TOKENS_PER_PART - 1))
+
     def _prompt(self, previous: Summary | None, turns: list[Turn]) -> Prompt:
         """One user message holding the previous summary and the transcript, every part cut to a
         share of the budget so that a few huge messages cannot blow it."""
@@ -84,10 +100,14 @@ class RollSummary:
             f"{t.content}"
             for t in turns
         ]
-        share = max(16, (self._budget - instructions_cost - 64) // len(parts))
+        # Each part is cut to its share; a part costs up to 2 tokens more once joined (a newline, the
+        # rounding of a separate count).
+        share = self._room() // len(parts) - 2
         fitted = [self._cut(part, share) for part in parts]
         transcript = "Summarize this conversation:\n\n" + "\n".join(fitted)
         estimated = instructions_cost + self._counter.count(transcript) + 8
+        if estimated > self._budget:  # the shares above make this impossible; say so if it is not
+            raise ValueError(f"summary prompt of {estimated} tokens over the budget of {self._budget}")
         return Prompt([SUMMARY_INSTRUCTIONS], [PromptMessage(Role.USER, transcript)], estimated)
 
     def _cut(self, text: str, budget: int) -> str:

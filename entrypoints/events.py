@@ -76,7 +76,7 @@ def _trusted_id(value: str) -> str:
         raise InvalidInput(
             f"the authorizer's customer id must be printable and at most {MAX_AUTHORIZED_ID_CHARS} characters"
         )
-    return _text(value, "customer_id")
+    return text_or_refuse(value, "customer_id")
 
 
 def _checked_id(value: str, name: str) -> str:
@@ -98,13 +98,13 @@ class ClientFrame:
             raise InvalidInput(f"{name} must be a non-empty string")
         if len(value) > max_chars:
             raise InvalidInput(f"{name} must be at most {max_chars} characters")
-        return _text(value, name)
+        return text_or_refuse(value, name)
 
     def required_str(self, name: str) -> str:
         value = self.fields.get(name)
         if not isinstance(value, str):
             raise InvalidInput(f"{name} must be a string")
-        return _text(value, name)
+        return text_or_refuse(value, name)
 
     def optional_int(self, name: str, default: int) -> int:
         value = self.fields.get(name, default)
@@ -113,7 +113,7 @@ class ClientFrame:
         return value
 
 
-def _text(value: str, name: str) -> str:
+def text_or_refuse(value: str, name: str) -> str:
     """JSON may carry lone surrogates (``"\\ud800"``), which are no text: UTF-8 cannot store them."""
     try:
         value.encode("utf-8")

@@ -16,6 +16,7 @@ from typing import Any
 from application.handoff import AgentReplyCommand, ReleaseCommand, StartHandoffCommand
 from domain.errors import InvalidInput
 from entrypoints.container import Container, get_container
+from entrypoints.events import text_or_refuse
 from entrypoints.lambda_logging import bind, logger, observed
 from entrypoints.responses import classify
 
@@ -28,16 +29,7 @@ def _text(event: Mapping[str, Any], name: str, required: bool = True, max_chars:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_chars:
         raise InvalidInput(f"{name} must be a non-empty string of at most {max_chars} characters")
-    return _unicode(value, name)
-
-
-def _unicode(value: str, name: str) -> str:
-    """JSON may carry lone surrogates ("\\ud800"): no text, and UTF-8 can neither store nor send them."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(f"{name} is not valid Unicode text") from None
-    return value
+    return text_or_refuse(value, name)
 
 
 @observed
@@ -71,7 +63,7 @@ def _run(container: Container, action: str, event: Mapping[str, Any]) -> dict[st
         message = event.get("message")
         if not isinstance(message, str):
             raise InvalidInput("message must be a string")
-        _unicode(message, "message")
+        text_or_refuse(message, "message")
         turn = container.use_cases.agent_reply(notifier=notifier)(
             AgentReplyCommand(session_id, agent_id, message)
         )
