@@ -1,6 +1,8 @@
 """Every read of the table: single items, a session partition's items of one kind in key order, and
 the connection index. Strongly consistent unless the caller says an eventually consistent read is
-safe (half the read capacity, and no difference for data an earlier invocation wrote)."""
+safe (half the read capacity). For the prompt's context it is: a write made well under a second
+earlier — the reply to a message sent right before this one — may be missing from it, and the
+prompt then merges two questions, which the model handles; nothing is lost from the store."""
 
 from __future__ import annotations
 
