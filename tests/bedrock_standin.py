@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from attrs import define, field, frozen
 
-from tests.local_http import LocalServer, QuietHandler
+from tests.local_http import LocalServer, QuietHandler, Served
 
 STRING_HEADER = 7
 
@@ -139,7 +139,7 @@ class Received:
 
 
 @define
-class BedrockStandIn:
+class BedrockStandIn(Served):
     """``with BedrockStandIn() as bedrock:`` serves on 127.0.0.1 at ``bedrock.url``. Unscripted
     requests get the default ``Stream()`` or ``Completion()``."""
 
@@ -152,30 +152,12 @@ class BedrockStandIn:
         with self._lock:
             self.script_queue.extend(answers)
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return self._server.url
-
     def next_answer(self, operation: str, model_id: str, body: dict[str, Any]) -> Script:
         with self._lock:
             self.received.append(Received(operation, model_id, body))
             if self.script_queue:
                 return self.script_queue.popleft()
         return Stream() if operation == "converse-stream" else Completion()
-
-    def __enter__(self) -> BedrockStandIn:
-        standin = self
-
-        class Handler(_Handler):
-            owner = standin
-
-        self._server = LocalServer(Handler).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self._server is not None
-        self._server.stop()
 
 
 class _Handler(QuietHandler):
@@ -229,3 +211,6 @@ class _Handler(QuietHandler):
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+
+BedrockStandIn.handler_class = _Handler

@@ -39,3 +39,25 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class Served:
+    """``with StandIn() as api:`` serves ``handler_class`` on a free port, its handlers reaching the
+    stand-in as ``self.owner``. Subclasses are attrs classes with a ``_server`` field."""
+
+    handler_class: type[BaseHTTPRequestHandler]
+    _server: LocalServer | None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return self._server.url
+
+    def __enter__(self) -> Any:
+        handler = type("Handler", (self.handler_class,), {"owner": self})
+        self._server = LocalServer(handler).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.stop()

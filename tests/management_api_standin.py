@@ -17,7 +17,7 @@ from attrs import define, field, frozen
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.server import ThreadedMotoServer
 
-from tests.local_http import LocalServer, QuietHandler
+from tests.local_http import LocalServer, QuietHandler, Served
 
 
 @frozen
@@ -33,7 +33,7 @@ def _answers(items: Iterable[tuple[int, str]]) -> deque[tuple[int, str]]:
 
 
 @define
-class ManagementApiStandIn:
+class ManagementApiStandIn(Served):
     """``with ManagementApiStandIn(gone_after=3) as api:`` accepts three posts, then every post to
     any connection answers 410. ``errors`` are answered first, one per post: (status, error code)."""
 
@@ -44,11 +44,6 @@ class ManagementApiStandIn:
     _accepted: int = 0
     _server: LocalServer | None = None
     _lock: threading.Lock = field(factory=threading.Lock)
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return self._server.url
 
     def frames(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Frames accepted (answered 200), in arrival order."""
@@ -71,19 +66,6 @@ class ManagementApiStandIn:
         with self._lock:
             self.deleted.append(connection_id)
             return self.errors.popleft() if self.errors else (204, None)
-
-    def __enter__(self) -> ManagementApiStandIn:
-        standin = self
-
-        class Handler(_Handler):
-            owner = standin
-
-        self._server = LocalServer(Handler).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self._server is not None
-        self._server.stop()
 
 
 class _Handler(QuietHandler):
@@ -134,3 +116,6 @@ def frames_at_moto(connection_id: str, account: str = "123456789012", region: st
         frame, at = decoder.raw_decode(data, at)
         frames.append(frame)
     return frames
+
+
+ManagementApiStandIn.handler_class = _Handler
