@@ -21,6 +21,8 @@ ALLOWED_WARNINGS: dict[str, str] = {}
 CONTRACT_MODULES = {
     "connect", "message", "disconnect", "turn_writer", "summary_generator", "session_cleanup", "handoff",
 }  # fmt: skip
+
+
 # Entrypoints of issue 5, written after this template: their import test fails until they land.
 def findings(template_text: str) -> list[str]:
     return [

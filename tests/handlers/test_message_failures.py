@@ -178,8 +178,9 @@ def test_a_client_gone_before_its_answer_is_not_our_fault(chat: Chat, session_id
     assert chat.llm.calls == 1
 
 
-def test_a_message_during_a_handoff_frees_its_id_and_a_repeat_is_a_quiet_success(chat: Chat, session_id: str,
-                                                                                   clock) -> None:
+def test_a_message_during_a_handoff_frees_its_id_and_a_repeat_is_a_quiet_success(
+    chat: Chat, session_id: str, clock
+) -> None:
     current = chat.repository.get(session_id)
     chat.repository.replace(current, current.hand_off(clock.now(), timedelta(hours=1)))
     assert chat.say(CONN, "I want a human", "m-1") == 200
