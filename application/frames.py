@@ -75,5 +75,32 @@ def history_frame(turns: list[Turn], max_bytes: int = MAX_HISTORY_BYTES) -> dict
     return {"type": "history", "turns": entries[::-1]}
 
 
+def handoff_frame(session: Session, reason: str | None = None) -> dict[str, Any]:
+    """To the customer (and the agent's console): who holds the session now."""
+    return {
+        "type": "handoff",
+        "status": str(session.status),
+        "session_id": session.session_id,
+        "agent_id": session.agent_id,
+        "reason": reason,
+    }
+
+
+def agent_message_frame(turn: Turn) -> dict[str, Any]:
+    """A human agent's reply: a ``message`` answering no message id, signed by the agent."""
+    return {**message_frame(turn), "agent_id": turn.agent_id}
+
+
+def customer_message_frame(session_id: str, turn: Turn) -> dict[str, Any]:
+    """To the agent's console, during a handoff: what the customer wrote."""
+    return {
+        "type": "customer_message",
+        "session_id": session_id,
+        "message_id": turn.message_id,
+        "content": turn.content,
+        "created_at": iso(turn.created_at),
+    }
+
+
 def error_frame(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}

@@ -9,7 +9,7 @@ from contextlib import suppress
 from attrs import frozen
 
 from application.errors import ConnectionGone
-from application.frames import iso
+from application.frames import agent_message_frame, customer_message_frame, handoff_frame
 from application.ports import Clock, Frame, IdGenerator, Notifier, SessionRepository, TokenCounter
 from application.sessions import ConnectionSessions
 from application.settings import ConversationSettings
@@ -18,16 +18,6 @@ from domain.model import Handoff, Role, Session, SessionStatus, Turn
 
 UNASSIGNED = "unassigned"
 MAX_REASON_CHARS = 500
-
-
-def handoff_frame(session: Session, reason: str | None = None) -> dict[str, object]:
-    return {
-        "type": "handoff",
-        "status": str(session.status),
-        "session_id": session.session_id,
-        "agent_id": session.agent_id,
-        "reason": reason,
-    }
 
 
 class _HandoffBase:
@@ -105,7 +95,7 @@ class StartHandoff(_HandoffBase):
         announcement = self._system_turn(f"The conversation was handed to a human agent. Reason: {reason}")
         self._repo.record_transition(session, updated, announcement, handoff)
         self._tell(updated.connection_id, handoff_frame(updated, reason))
-        self._tell(updated.agent_connection_id, {**handoff_frame(updated, reason), "customer_id": None})
+        self._tell(updated.agent_connection_id, handoff_frame(updated, reason))
         return updated
 
 
@@ -139,16 +129,7 @@ class AgentReply(_HandoffBase):
             agent_id=command.agent_id,
         )
         self._repo.add_turn(session.session_id, turn, SessionStatus.HANDOFF, now + self._settings.session_ttl)
-        self._tell(
-            session.connection_id,
-            {
-                "type": "message",
-                "response_id": turn.response_id,
-                "reply_to": None,
-                "content": text,
-                "agent_id": command.agent_id,
-            },
-        )
+        self._tell(session.connection_id, agent_message_frame(turn))
         return turn
 
 
@@ -183,15 +164,8 @@ class ForwardToAgent:
         session = self._repo.get(session_id)
         if session is None or session.agent_connection_id is None:
             return False  # no console attached: the agent reads it from the history on pick-up
-        frame = {
-            "type": "customer_message",
-            "session_id": session_id,
-            "message_id": turn.message_id,
-            "content": turn.content,
-            "created_at": iso(turn.created_at),
-        }
         try:
-            self._notifier.push(session.agent_connection_id, frame)
+            self._notifier.push(session.agent_connection_id, customer_message_frame(session_id, turn))
         except ConnectionGone:
             return False
         return True
