@@ -21,6 +21,17 @@ TABLE = "manga-assist-test"
 REGION = "us-east-1"
 
 
+def partition_items(client: Any, session_id: str, table: str = TABLE) -> list[dict[str, Any]]:
+    """Every item of a session's partition, read back strongly consistent, every page."""
+    pages = client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
+        ConsistentRead=True,
+    )
+    return [item for page in pages for item in page["Items"]]
+
+
 @contextmanager
 def moto_table(table: str = TABLE) -> Iterator[Any]:
     """An in-process moto DynamoDB with the table created; yields a client made inside the mock."""

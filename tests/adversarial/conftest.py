@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from tests.adversarial.frame_checks import Neighbour
 from tests.adversarial.ledger import LEDGER
+from tests.adversarial.systems import StrictChat, dynamodb_chat, memory_chat
+
+
+@pytest.fixture
+def memory() -> Iterator[tuple[StrictChat, Neighbour]]:
+    """A system on the in-memory store, with a neighbouring customer whose session must stay intact."""
+    with memory_chat() as chat:
+        yield chat, Neighbour.open(chat)
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[tuple[StrictChat, Neighbour]]:
+    """The same on the DynamoDB store (moto, in process)."""
+    with dynamodb_chat() as chat:
+        yield chat, Neighbour.open(chat)
 
 
 @pytest.fixture(autouse=True)

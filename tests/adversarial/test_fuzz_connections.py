@@ -5,10 +5,8 @@ one; a session is resumed only by its own customer, and a refused resume looks l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -18,7 +16,7 @@ from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import snapshot
 from tests.adversarial.profile import examples
 from tests.adversarial.strategies import MARKERS, OTHER, OWN, UNKNOWN, json_values, text
-from tests.adversarial.systems import StrictChat, dynamodb_chat, fresh_id, memory_chat
+from tests.adversarial.systems import StrictChat, fresh_id
 from tests.harness import connect_event
 
 # CONTRACT §2 and the message of the refusal: 1 to 128 of these characters, nothing else.
@@ -47,18 +45,6 @@ authorizers = st.one_of(
         },
     ),
 )
-
-
-@pytest.fixture
-def memory() -> Iterator[tuple[StrictChat, Neighbour]]:
-    with memory_chat() as chat:
-        yield chat, Neighbour.open(chat)
-
-
-@pytest.fixture
-def dynamodb() -> Iterator[tuple[StrictChat, Neighbour]]:
-    with dynamodb_chat() as chat:
-        yield chat, Neighbour.open(chat)
 
 
 def expected_customer(query: dict[str, str] | None, authorizer: dict[str, Any] | None) -> str | None:

@@ -4,30 +4,15 @@ message is stored once and answered once; another customer's session is never to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.adversarial.frame_checks import FuzzedSession, Neighbour
 from tests.adversarial.profile import examples
 from tests.adversarial.strategies import RawFrame, raw_frames
-from tests.adversarial.systems import StrictChat, dynamodb_chat, memory_chat
+from tests.adversarial.systems import StrictChat
 
 customers = st.sampled_from(["cust-fuzz", "cust-fuzz", None])  # None: an anonymous session
-
-
-@pytest.fixture
-def memory() -> Iterator[tuple[StrictChat, Neighbour]]:
-    with memory_chat() as chat:
-        yield chat, Neighbour.open(chat)
-
-
-@pytest.fixture
-def dynamodb() -> Iterator[tuple[StrictChat, Neighbour]]:
-    with dynamodb_chat() as chat:
-        yield chat, Neighbour.open(chat)
 
 
 @examples(500)

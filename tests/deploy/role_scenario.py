@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.aws import partition_items
 from tests.deploy.event_filter import passes
 from tests.deploy.role_traffic import TABLE, Deployment, Function, mapping_of
 from tests.deploy.stream_source import batch, sort_key, ttl_expiry
@@ -101,12 +102,7 @@ def frames(function: Function, connection_id: str) -> list[dict[str, Any]]:
 
 
 def partition(d: Deployment, session_id: str) -> list[dict[str, Any]]:
-    return d.dynamodb.query(
-        TableName=TABLE,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
-        ConsistentRead=True,
-    )["Items"]
+    return partition_items(d.dynamodb, session_id, TABLE)
 
 
 def sort_key_of(item: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from moto import mock_aws
 from adapters.dynamodb.table import create_table
 from entrypoints import session_cleanup, summary_generator
 from entrypoints.stream_records import expired_session, turns_counted
+from tests.aws import partition_items
 from tests.deploy.conftest import functions, sam_template
 from tests.deploy.event_filter import UnsupportedPattern, matches, passes
 from tests.deploy.stream_source import TableStream, batch, sort_key, ttl_expiry
@@ -82,11 +83,7 @@ class Traffic:
         self.records = self.stream.read()
 
     def partition(self) -> list[dict[str, Any]]:
-        return self.client.query(  # type: ignore[no-any-return]
-            TableName=TABLE,
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"SESSION#{self.session_id}"}},
-        )["Items"]
+        return partition_items(self.client, self.session_id, TABLE)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.aws import TABLE
+from tests.aws import partition_items
 from tests.dynamodb.conftest import DYNAMODB_ENV, close
 from tests.harness import Chat
 
@@ -64,10 +64,4 @@ def test_two_senders_into_one_session_lose_and_duplicate_nothing(table: Any) -> 
 
 
 def _partition(table: Any, session_id: str) -> list[dict[str, Any]]:
-    pages = table.get_paginator("query").paginate(
-        TableName=TABLE,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
-        ConsistentRead=True,
-    )
-    return [item for page in pages for item in page["Items"]]
+    return partition_items(table, session_id)

@@ -11,7 +11,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.memory_retry_queue import InMemoryRetryQueue
-from tests.aws import TABLE
+from tests.aws import partition_items
 from tests.dynamodb.faults import (
     InjectedFaults,
     lease_release,
@@ -38,12 +38,7 @@ def session_id(dynamodb_chat: Chat) -> str:
 
 def stored(table: Any, session_id: str) -> Counter[tuple[str, str]]:
     """(role, message id) of every stored turn, counted; and the META's turn count must agree."""
-    items = table.query(
-        TableName=TABLE,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
-        ConsistentRead=True,
-    )["Items"]
+    items = partition_items(table, session_id)
     turns = Counter((i["role"]["S"], i["message_id"]["S"]) for i in items if i["SK"]["S"].startswith("TURN#"))
     [meta] = [i for i in items if i["SK"]["S"] == "META"]
     assert int(meta["turn_count"]["N"]) == sum(turns.values())

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.dynamodb.layout import CONNECTION_INDEX
 from entrypoints import cli
-from tests.aws import TABLE
+from tests.aws import TABLE, partition_items
 from tests.dynamodb.conftest import DYNAMODB_ENV, close
 from tests.harness import Chat
 
@@ -27,13 +27,7 @@ def chat(table: Any) -> Iterator[Chat]:
 
 
 def partition(table: Any, session_id: str) -> dict[str, dict[str, Any]]:
-    items = table.query(
-        TableName=TABLE,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
-        ConsistentRead=True,
-    )["Items"]
-    return {item["SK"]["S"]: item for item in items}
+    return {item["SK"]["S"]: item for item in partition_items(table, session_id)}
 
 
 def test_a_conversation_is_stored_as_the_contract_says(chat: Chat, table: Any) -> None:

@@ -15,6 +15,7 @@ import pytest
 from entrypoints import cli
 from entrypoints.container import build_container
 from entrypoints.local.environment import ServeOptions
+from tests.aws import partition_items
 from tests.local.client import Client
 from tests.local.server_thread import ServerThread
 
@@ -74,13 +75,7 @@ def test_a_conversation_lands_in_the_table(
     server.stop()  # every $disconnect has run
 
     table = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
-    items = table.query(
-        TableName=TABLE,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}},
-        ConsistentRead=True,
-    )["Items"]
-    by_key = {item["SK"]["S"]: item for item in items}
+    by_key = {item["SK"]["S"]: item for item in partition_items(table, session_id, TABLE)}
     meta = by_key["META"]
     assert meta["customer_id"] == {"S": "cust-e2e"}
     assert meta["status"] == {"S": "disconnected"}
