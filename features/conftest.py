@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -36,31 +35,14 @@ class World:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    clock = ManualClock()
-    clock.ticking = True  # each reading moves a millisecond, unless a scenario stops the clock
-    return clock
+    return ManualClock(tick_seconds=0.001)  # distinct times, unless a scenario stops the clock
 
 
 @pytest.fixture
 def world(clock: ManualClock) -> Iterator[World]:
-    chat = Chat(clock=_Ticking(clock), llm=FakeLanguageModel())
+    chat = Chat(clock=clock, llm=FakeLanguageModel())
     yield World(chat, clock)
     chat.close()
-
-
-class _Ticking:
-    """A clock that moves 1 ms per reading unless stopped: distinct times by default."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self.clock = clock
-
-    def now(self) -> Any:
-        if getattr(self.clock, "ticking", False):
-            self.clock.advance(0.001)
-        return self.clock.now()
-
-    def monotonic(self) -> float:
-        return self.clock.monotonic()
 
 
 # --- given -----------------------------------------------------------------------------------------
@@ -93,7 +75,7 @@ def anonymous_chatted(world: World, name: str, text: str) -> None:
 
 @given("the clock stands still")
 def clock_stands_still(world: World) -> None:
-    world.clock.ticking = False  # type: ignore[attr-defined]
+    world.clock.tick_seconds = 0.0
 
 
 # --- when ------------------------------------------------------------------------------------------

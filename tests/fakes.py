@@ -9,14 +9,18 @@ START = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
 
 
 class ManualClock:
-    """Stands still unless told to move: two messages 'in the same millisecond' are easy to make."""
+    """Stands still unless told to move: two messages 'in the same millisecond' are easy to make.
+    With ``tick_seconds`` set, every reading of ``now`` first moves it that far (distinct times)."""
 
-    def __init__(self, start: datetime = START) -> None:
+    def __init__(self, start: datetime = START, tick_seconds: float = 0.0) -> None:
         self._now = start
         self._mono = 1000.0
         self._lock = threading.Lock()
+        self.tick_seconds = tick_seconds
 
     def now(self) -> datetime:
+        if self.tick_seconds:
+            self.advance(self.tick_seconds)
         with self._lock:
             return self._now
 
