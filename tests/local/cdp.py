@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -42,7 +45,8 @@ class PageError(AssertionError):
 class Browser:
     def __init__(self, executable: str) -> None:
         self._executable = executable
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # Chromium's helper processes may still be writing the profile when it is removed.
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True)
         self._process: subprocess.Popen[bytes] | None = None
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -57,6 +61,7 @@ class Browser:
             [self._executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: its helpers end with it
         )
         port = await self._devtools_port(profile / "DevToolsActivePort")
         self._http = aiohttp.ClientSession()
@@ -77,12 +82,15 @@ class Browser:
         if self._http:
             await self._http.close()
         if self._process:
-            self._process.terminate()
+            group = os.getpgid(self._process.pid)
+            os.killpg(group, signal.SIGTERM)
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                os.killpg(group, signal.SIGKILL)
                 self._process.wait()
+            with contextlib.suppress(ProcessLookupError):  # the renderers and the GPU helper, if left
+                os.killpg(group, signal.SIGKILL)
         self._profile.cleanup()
 
     async def _devtools_port(self, marker: Path) -> int:
