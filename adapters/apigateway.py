@@ -103,6 +103,16 @@ def _translate(error: ClientError | BotoCoreError, connection_id: str, operation
     return error
 
 
+class NoManagementApi:
+    """A notifier with no endpoint to push to: pushes and closes are dropped."""
+
+    def push(self, connection_id: str, frame: Frame) -> None:
+        return None
+
+    def close(self, connection_id: str) -> None:
+        return None
+
+
 class ManagementApiClients:
     """One boto3 client per callback endpoint, made on first use and kept for the container's life."""
 

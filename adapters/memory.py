@@ -13,7 +13,7 @@ from attrs import define, evolve
 
 from application.errors import ConcurrentUpdate
 from application.events import ChangeEvent, SessionExpired, TurnsCounted
-from application.ports import ConversationContext, MessageRecord, RecordedMessage
+from application.ports import ConversationContext, MessageRecord, NewMessage, RecordedMessage
 from domain.errors import NotSessionOwner, SessionNotFound, UnexpectedStatus
 from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
@@ -76,35 +76,26 @@ class InMemorySessionRepository:
 
     # --- the message path ----------------------------------------------------------------------
 
-    def record_message(
-        self,
-        session_id: str,
-        connection_id: str,
-        turn: Turn,
-        expected_status: SessionStatus,
-        lease_until: datetime,
-        now: datetime,
-        expires_at: datetime,
-        context_turns: int,
-    ) -> RecordedMessage:
+    def record_message(self, message: NewMessage, context_turns: int) -> RecordedMessage:
+        session_id, turn = message.session_id, message.turn
         assert turn.message_id is not None
         with self._lock:
-            session = self._live(session_id, now)
-            if not session.owned_by(connection_id):
+            session = self._live(session_id, message.now)
+            if not session.owned_by(message.connection_id):
                 raise NotSessionOwner(session_id)
-            if session.status != expected_status:
+            if session.status != message.expected_status:
                 raise UnexpectedStatus(session.status)
             known = self._messages[session_id].get(turn.message_id)
             if known is not None:
                 return RecordedMessage(
                     existing=self._record_of(session_id, turn.message_id, known),
-                    context=self.load_context(session_id, context_turns),
+                    context=self._context(session_id, context_turns),
                 )
             if turn.turn_id in self._turns[session_id]:
                 raise ConcurrentUpdate(f"turn {turn.turn_id} exists")
-            context = self.load_context(session_id, context_turns)
-            self._messages[session_id][turn.message_id] = _Message(turn.turn_id, None, lease_until)
-            self._add_turn(session_id, turn, expires_at)
+            context = self._context(session_id, context_turns)
+            self._messages[session_id][turn.message_id] = _Message(turn.turn_id, None, message.lease_until)
+            self._add_turn(session_id, turn, message.expires_at)
             return RecordedMessage(existing=None, context=context)
 
     def claim_message(self, session_id: str, message_id: str, now: datetime, lease_until: datetime) -> bool:
@@ -157,13 +148,12 @@ class InMemorySessionRepository:
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def load_context(self, session_id: str, context_turns: int) -> ConversationContext:
-        with self._lock:
-            summary = self.latest_summary(session_id)
-            ids = self._turn_ids[session_id]
-            start = bisect.bisect_right(ids, summary.last_turn_id) if summary else 0
-            recent = ids[max(start, len(ids) - context_turns) :] if context_turns > 0 else []
-            return ConversationContext(summary, [self._turns[session_id][i] for i in recent])
+    def _context(self, session_id: str, context_turns: int) -> ConversationContext:
+        summary = self.latest_summary(session_id)
+        ids = self._turn_ids[session_id]
+        start = bisect.bisect_right(ids, summary.last_turn_id) if summary else 0
+        recent = ids[max(start, len(ids) - context_turns) :] if context_turns > 0 else []
+        return ConversationContext(summary, [self._turns[session_id][i] for i in recent])
 
     def history(self, session_id: str, limit: int) -> Sequence[Turn]:
         with self._lock:

@@ -8,13 +8,15 @@ from contextlib import suppress
 
 from application.errors import ConnectionGone
 from application.events import SessionExpired
-from application.ports import Notifier, SessionRepository
+from application.ports import Notifier, SessionStore
 
 log = logging.getLogger(__name__)
 
 
 class ExpireSession:
-    def __init__(self, repo: SessionRepository, notifier: Notifier) -> None:
+    """``SessionExpired``: delete what remains of the session and close its connection."""
+
+    def __init__(self, repo: SessionStore, notifier: Notifier) -> None:
         self._repo = repo
         self._notifier = notifier
 

@@ -9,8 +9,9 @@ from contextlib import suppress
 from attrs import frozen
 
 from application.errors import ConnectionGone
+from application.events import MessageForwarded
 from application.frames import agent_message_frame, customer_message_frame, handoff_frame
-from application.ports import Clock, Frame, IdGenerator, Notifier, SessionRepository, TokenCounter
+from application.ports import Clock, Frame, IdGenerator, MessageLog, Notifier, SessionStore, TokenCounter
 from application.sessions import ConnectionSessions
 from application.settings import ConversationSettings
 from domain.errors import InvalidInput, MessageTooLarge, NotSessionOwner, SessionNotFound, UnexpectedStatus
@@ -23,7 +24,8 @@ MAX_REASON_CHARS = 500
 class _HandoffBase:
     def __init__(
         self,
-        repo: SessionRepository,
+        repo: SessionStore,
+        messages: MessageLog,
         notifier: Notifier,
         clock: Clock,
         ids: IdGenerator,
@@ -31,6 +33,7 @@ class _HandoffBase:
         settings: ConversationSettings,
     ) -> None:
         self._repo = repo
+        self._messages = messages
         self._notifier = notifier
         self._clock = clock
         self._ids = ids
@@ -128,7 +131,9 @@ class AgentReply(_HandoffBase):
             response_id=self._ids.response_id(),
             agent_id=command.agent_id,
         )
-        self._repo.add_turn(session.session_id, turn, SessionStatus.HANDOFF, now + self._settings.session_ttl)
+        self._messages.add_turn(
+            session.session_id, turn, SessionStatus.HANDOFF, now + self._settings.session_ttl
+        )
         self._tell(session.connection_id, agent_message_frame(turn))
         return turn
 
@@ -154,18 +159,20 @@ class ReleaseToBot(_HandoffBase):
 
 
 class ForwardToAgent:
-    """During a handoff, the customer's message goes to the agent's console, never to the model."""
+    """``MessageForwarded``: during a handoff, the customer's message goes to the agent's console,
+    never to the model."""
 
-    def __init__(self, repo: SessionRepository, notifier: Notifier) -> None:
+    def __init__(self, repo: SessionStore, notifier: Notifier) -> None:
         self._repo = repo
         self._notifier = notifier
 
-    def __call__(self, session_id: str, turn: Turn) -> bool:
-        session = self._repo.get(session_id)
+    def __call__(self, event: MessageForwarded) -> bool:
+        session = self._repo.get(event.session_id)
         if session is None or session.agent_connection_id is None:
             return False  # no console attached: the agent reads it from the history on pick-up
         try:
-            self._notifier.push(session.agent_connection_id, customer_message_frame(session_id, turn))
+            frame = customer_message_frame(event.session_id, event.turn)
+            self._notifier.push(session.agent_connection_id, frame)
         except ConnectionGone:
             return False
         return True

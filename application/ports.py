@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
+from application.events import Event
+from application.events import PendingWrite as PendingWrite  # re-exported: the retry queue speaks it
 from domain.model import Handoff, Role, Session, SessionStatus, Summary, Turn
 
 Frame = Mapping[str, Any]
@@ -44,17 +46,22 @@ class RecordedMessage:
 
 
 @frozen
-class PendingWrite:
-    """A write that must eventually land: replayed from the retry queue by the turn writer."""
+class NewMessage:
+    """A customer's message to store once: the user turn, who sends it, the state the session must be
+    in, and the times the store writes (the answer's lease, the session's new expiry)."""
 
-    kind: str  # "complete_exchange"
     session_id: str
-    message_id: str
-    reply: Turn
+    connection_id: str
+    turn: Turn
+    expected_status: SessionStatus
+    now: datetime
+    lease_until: datetime
     expires_at: datetime
 
 
-class SessionRepository(Protocol):
+class SessionStore(Protocol):
+    """A session's state and its transitions."""
+
     def add(self, session: Session) -> None:
         """Store a new session. Raises ``ConcurrentUpdate`` if the id is taken."""
 
@@ -70,20 +77,25 @@ class SessionRepository(Protocol):
         has ``current``'s status and connection. Raises ``ConcurrentUpdate`` otherwise, and
         ``SessionNotFound`` if it is gone. Never changes ``turn_count``."""
 
-    def record_message(
-        self,
-        session_id: str,
-        connection_id: str,
-        turn: Turn,
-        expected_status: SessionStatus,
-        lease_until: datetime,
-        now: datetime,
-        expires_at: datetime,
-        context_turns: int,
-    ) -> RecordedMessage:
-        """Atomically store a user turn, remember its message id, count the turn and refresh the
-        session's expiry, if the session is live, owned by ``connection_id``, in ``expected_status``
-        and the message id is new; load the conversation context alongside.
+    def record_transition(
+        self, current: Session, updated: Session, announcement: Turn, handoff: Handoff | None = None
+    ) -> None:
+        """All or nothing: the session moves from ``current``'s state to ``updated`` (guarded like
+        ``replace``), the system turn ``announcement`` is stored and counted, and ``handoff`` (when
+        given) is recorded. Raises ``ConcurrentUpdate`` if the session changed meanwhile."""
+
+    def delete_session(self, session_id: str) -> int:
+        """Delete every item left of the session (its META may already be gone); the count deleted."""
+
+
+class MessageLog(Protocol):
+    """The conversation's turns as they are written, and the idempotency records of message ids."""
+
+    def record_message(self, message: NewMessage, context_turns: int) -> RecordedMessage:
+        """Atomically store the user turn, remember its message id, count the turn and refresh the
+        session's expiry, if the session is live, owned by the connection, in the expected status
+        and the message id is new; load the conversation context (at most ``context_turns`` turns
+        after the latest summary) alongside.
 
         A known message id stores nothing and returns its record. Raises ``SessionNotFound``
         (unknown or expired), ``NotSessionOwner``, or ``UnexpectedStatus`` carrying the actual one."""
@@ -99,23 +111,19 @@ class SessionRepository(Protocol):
         session's expiry. Safe to repeat: a reply already stored is a success (returns False; True when
         this call stored it)."""
 
-    def load_context(self, session_id: str, context_turns: int) -> ConversationContext:
-        """The latest summary and at most ``context_turns`` turns after it, oldest first."""
-
-    def history(self, session_id: str, limit: int) -> Sequence[Turn]:
-        """The last ``limit`` turns, oldest first."""
-
     def message_record(self, session_id: str, message_id: str) -> MessageRecord | None: ...
 
-    def message_records(self, session_id: str) -> Sequence[MessageRecord]:
-        """Every message id the session remembers (for inspection: which ones still lack a reply)."""
+    def add_turn(
+        self, session_id: str, turn: Turn, expected_status: SessionStatus, expires_at: datetime
+    ) -> bool:
+        """Store and count one turn (an agent's reply) if the session is in ``expected_status``;
+        False if a turn with this id is already stored. Raises ``UnexpectedStatus``/``SessionNotFound``."""
 
-    # --- the asynchronous half: summaries, handoffs, expiry -------------------------------------
+
+class SummaryStore(Protocol):
+    """What rolling summaries read and write."""
 
     def latest_summary(self, session_id: str) -> Summary | None: ...
-
-    def summaries(self, session_id: str) -> Sequence[Summary]:
-        """Every summary of the session, oldest first (for inspection)."""
 
     def turns_after(self, session_id: str, after_turn_id: str | None, limit: int) -> Sequence[Turn]:
         """At most ``limit`` turns following ``after_turn_id`` (from the first turn if ``None``),
@@ -124,23 +132,33 @@ class SessionRepository(Protocol):
     def add_summary(self, summary: Summary) -> bool:
         """Store a summary unless one covering the same last turn exists (then False: a repeat)."""
 
-    def record_transition(
-        self, current: Session, updated: Session, announcement: Turn, handoff: Handoff | None = None
-    ) -> None:
-        """All or nothing: the session moves from ``current``'s state to ``updated`` (guarded like
-        ``replace``), the system turn ``announcement`` is stored and counted, and ``handoff`` (when
-        given) is recorded. Raises ``ConcurrentUpdate`` if the session changed meanwhile."""
 
-    def add_turn(
-        self, session_id: str, turn: Turn, expected_status: SessionStatus, expires_at: datetime
-    ) -> bool:
-        """Store and count one turn (an agent's reply) if the session is in ``expected_status``;
-        False if a turn with this id is already stored. Raises ``UnexpectedStatus``/``SessionNotFound``."""
+class ConversationReads(Protocol):
+    """The read side: a customer's history, and an operator's view of a session (inspect, timeline)."""
+
+    def history(self, session_id: str, limit: int) -> Sequence[Turn]:
+        """The last ``limit`` turns, oldest first."""
+
+    def turns_after(self, session_id: str, after_turn_id: str | None, limit: int) -> Sequence[Turn]:
+        """As ``SummaryStore.turns_after``."""
+
+    def summaries(self, session_id: str) -> Sequence[Summary]:
+        """Every summary of the session, oldest first."""
 
     def handoffs(self, session_id: str) -> Sequence[Handoff]: ...
 
-    def delete_session(self, session_id: str) -> int:
-        """Delete every item left of the session (its META may already be gone); the count deleted."""
+    def message_records(self, session_id: str) -> Sequence[MessageRecord]:
+        """Every message id the session remembers (which ones still lack a reply)."""
+
+
+class SessionRepository(SessionStore, MessageLog, SummaryStore, ConversationReads, Protocol):
+    """Everything a session store offers: what each store adapter implements. Use cases ask for the
+    narrow ports above; only wiring and tests see the whole."""
+
+
+class EventPublisher(Protocol):
+    def publish(self, event: Event) -> None:
+        """Hand ``event`` to its handlers (``application.messagebus``)."""
 
 
 class RetryQueue(Protocol):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from application.ports import PendingWrite, SessionRepository
+from application.events import PendingWrite
+from application.ports import MessageLog
 
 
 class ReplayWrite:
-    def __init__(self, repo: SessionRepository) -> None:
+    """``PendingWrite``: store the write the message path could not."""
+
+    def __init__(self, repo: MessageLog) -> None:
         self._repo = repo
 
     def __call__(self, write: PendingWrite) -> bool:

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from attrs import evolve, frozen
 
 from application import telemetry as metric
 from application.errors import ConnectionGone, MessageInProgress, ModelFailed, Unavailable, WriteNotDurable
+from application.events import ClientGone, MessageForwarded
 from application.frames import message_frames
 from application.ports import (
     Clock,
     Delta,
+    EventPublisher,
     IdGenerator,
     LanguageModel,
+    MessageLog,
     MessageRecord,
+    NewMessage,
     Notifier,
     PendingWrite,
     RecordedMessage,
     RetryQueue,
-    SessionRepository,
+    SessionStore,
     Telemetry,
     TokenCounter,
     Usage,
@@ -64,19 +67,19 @@ class SendOutcome:
 class SendMessage:
     def __init__(
         self,
-        repo: SessionRepository,
+        sessions: SessionStore,
+        messages: MessageLog,
         llm: LanguageModel,
         notifier: Notifier,
         counter: TokenCounter,
         clock: Clock,
         ids: IdGenerator,
         settings: ConversationSettings,
+        events: EventPublisher,
         retry_queue: RetryQueue | None = None,
-        on_client_gone: Callable[[str, str], object] | None = None,
-        on_forward: Callable[[str, Turn], object] | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:
-        self._repo = repo
+        self._messages = messages
         self._llm = llm
         self._notifier = notifier
         self._counter = counter
@@ -84,17 +87,16 @@ class SendMessage:
         self._ids = ids
         self._settings = settings
         self._retry_queue = retry_queue
-        self._sessions = ConnectionSessions(repo, clock)
+        self._connections = ConnectionSessions(sessions, clock)
         self._prompts = PromptBuilder(
             counter, settings.system_prompt, settings.max_context_tokens, settings.max_context_turns
         )
-        self._on_client_gone = on_client_gone
-        self._on_forward = on_forward
+        self._events = events
         self._telemetry = telemetry or NoTelemetry()
 
     def __call__(self, command: SendMessageCommand) -> SendOutcome:
         text = self._validate(command)
-        session_id = self._sessions.session_id(command.connection_id, command.session_id)
+        session_id = self._connections.session_id(command.connection_id, command.session_id)
         now = self._clock.now()
         turn = Turn(
             turn_id=self._ids.turn_id(now),
@@ -137,9 +139,8 @@ class SendMessage:
         lease is freed at once (nothing will answer it here); a repeat is a quiet success."""
         if recorded.existing is None:
             self._release(session_id, outcome.message_id)
-            if self._on_forward is not None:
-                self._on_forward(session_id, turn)
-                self._telemetry.count(metric.MESSAGES_FORWARDED)
+            self._events.publish(MessageForwarded(session_id, turn))
+            self._telemetry.count(metric.MESSAGES_FORWARDED)
         return evolve(outcome, forwarded=True, replayed=recorded.existing is not None)
 
     def _validate(self, command: SendMessageCommand) -> str:
@@ -166,16 +167,16 @@ class SendMessage:
         for _ in range(3):
             now = self._clock.now()
             try:
-                recorded = self._repo.record_message(
+                message = NewMessage(
                     session_id,
                     connection_id,
                     turn,
                     expected_status=status,
-                    lease_until=now + self._settings.answer_lease,
                     now=now,
+                    lease_until=now + self._settings.answer_lease,
                     expires_at=now + self._settings.session_ttl,
-                    context_turns=self._settings.max_context_turns,
                 )
+                recorded = self._messages.record_message(message, self._settings.max_context_turns)
             except UnexpectedStatus as error:
                 if (
                     error.actual not in (SessionStatus.ACTIVE, SessionStatus.HANDOFF)
@@ -194,9 +195,11 @@ class SendMessage:
         now = self._clock.now()
         if record.lease_until is not None and record.lease_until > now:
             raise MessageInProgress("this message is being answered")
-        if self._repo.claim_message(session_id, record.message_id, now, now + self._settings.answer_lease):
+        if self._messages.claim_message(
+            session_id, record.message_id, now, now + self._settings.answer_lease
+        ):
             return None
-        again = self._repo.message_record(session_id, record.message_id)
+        again = self._messages.message_record(session_id, record.message_id)
         if again is not None and again.reply is not None:
             return again.reply
         raise MessageInProgress("this message is being answered")
@@ -259,8 +262,7 @@ class SendMessage:
                 undelivered = True
         if gone:
             self._telemetry.count(metric.PUSHES_TO_GONE)
-            if self._on_client_gone is not None:
-                self._on_client_gone(session_id, command.connection_id)
+            self._events.publish(ClientGone(session_id, command.connection_id))
         elif not undelivered:
             self._telemetry.count(metric.REPLIES_SENT)
         return evolve(
@@ -285,7 +287,7 @@ class SendMessage:
         """Store the reply, or hand it to the retry queue; True when queued. Never drops it."""
         expires_at = self._clock.now() + self._settings.session_ttl
         try:
-            self._repo.complete_exchange(session_id, message_id, reply, expires_at)
+            self._messages.complete_exchange(session_id, message_id, reply, expires_at)
             return False
         except Unavailable as error:
             if self._retry_queue is None:
@@ -306,6 +308,6 @@ class SendMessage:
 
     def _release(self, session_id: str, message_id: str) -> None:
         try:
-            self._repo.release_message(session_id, message_id)
+            self._messages.release_message(session_id, message_id)
         except Exception:  # the lease then simply runs out; the original error matters more
             log.warning("could not release the lease of a failed message", exc_info=True)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from attrs import frozen
 
 from application.errors import ConcurrentUpdate
-from application.ports import Clock, IdGenerator, SessionRepository
+from application.events import ClientGone
+from application.ports import Clock, ConversationReads, IdGenerator, SessionStore
 from application.settings import ConversationSettings
 from domain.errors import InvalidInput, NotSessionOwner, SessionNotFound, SessionNotResumable
 from domain.model import Session, Turn
@@ -18,7 +19,7 @@ RESUME_ATTEMPTS = 3
 class ConnectionSessions:
     """Which session a connection speaks for, and the check that it really owns it."""
 
-    def __init__(self, repo: SessionRepository, clock: Clock) -> None:
+    def __init__(self, repo: SessionStore, clock: Clock) -> None:
         self._repo = repo
         self._clock = clock
 
@@ -63,7 +64,7 @@ class OpenSession:
     nothing about the id it named."""
 
     def __init__(
-        self, repo: SessionRepository, clock: Clock, ids: IdGenerator, settings: ConversationSettings
+        self, repo: SessionStore, clock: Clock, ids: IdGenerator, settings: ConversationSettings
     ) -> None:
         self._repo = repo
         self._clock = clock
@@ -128,7 +129,7 @@ class HistoryCommand:
 
 class GetHistory:
     def __init__(
-        self, repo: SessionRepository, sessions: ConnectionSessions, settings: ConversationSettings
+        self, repo: ConversationReads, sessions: ConnectionSessions, settings: ConversationSettings
     ) -> None:
         self._repo = repo
         self._sessions = sessions
@@ -149,23 +150,30 @@ class DisconnectCommand:
 class Disconnect:
     """``$disconnect``: mark the session disconnected; never delete it (it can be resumed)."""
 
-    def __init__(self, repo: SessionRepository, clock: Clock, settings: ConversationSettings) -> None:
+    def __init__(self, repo: SessionStore, detach: DetachClient) -> None:
         self._repo = repo
-        self._clock = clock
-        self._settings = settings
+        self._detach = detach
 
     def __call__(self, command: DisconnectCommand) -> Session | None:
         session_id = self._repo.session_id_of_connection(command.connection_id)
         if session_id is None:
             return None
-        return self.detach(session_id, command.connection_id)
+        return self._detach(ClientGone(session_id, command.connection_id))
 
-    def detach(self, session_id: str, connection_id: str) -> Session | None:
-        """Mark ``session_id`` disconnected if ``connection_id`` still holds it. Also used when a push
-        finds the client gone."""
+
+class DetachClient:
+    """``ClientGone`` (and ``$disconnect``): mark the session disconnected if the connection that left
+    still holds it."""
+
+    def __init__(self, repo: SessionStore, clock: Clock, settings: ConversationSettings) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._settings = settings
+
+    def __call__(self, event: ClientGone) -> Session | None:
         for _ in range(RESUME_ATTEMPTS):
-            current = self._repo.get(session_id)
-            if current is None or not current.owned_by(connection_id):
+            current = self._repo.get(event.session_id)
+            if current is None or not current.owned_by(event.connection_id):
                 return None  # already moved to a newer connection, or gone: nothing of ours to mark
             updated = current.disconnect(self._clock.now(), self._settings.session_ttl)
             try:

@@ -7,7 +7,8 @@ import logging
 
 from attrs import frozen
 
-from application.ports import Clock, LanguageModel, Prompt, PromptMessage, SessionRepository, TokenCounter
+from application.events import TurnsCounted
+from application.ports import Clock, LanguageModel, Prompt, PromptMessage, SummaryStore, TokenCounter
 from domain.model import Role, Summary, Turn
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class RollSummaryCommand:
 class RollSummary:
     def __init__(
         self,
-        repo: SessionRepository,
+        repo: SummaryStore,
         llm: LanguageModel,
         counter: TokenCounter,
         clock: Clock,
@@ -117,3 +118,16 @@ class RollSummary:
         while keep > 0 and self._counter.count(text[:keep] + " […]") > budget:
             keep = keep * 9 // 10
         return text[:keep] + " […]"
+
+
+class SummarizeWhenDue:
+    """``TurnsCounted``: a summary each time the count passes a multiple of ``every_turns``."""
+
+    def __init__(self, roll: RollSummary, every_turns: int) -> None:
+        self._roll = roll
+        self._every = every_turns
+
+    def __call__(self, event: TurnsCounted) -> Summary | None:
+        if not summary_due(event.before, event.after, self._every):
+            return None
+        return self._roll(RollSummaryCommand(event.session_id, event.after))

@@ -10,7 +10,7 @@ from typing import Any
 from attrs import frozen
 
 from application.frames import iso
-from application.ports import Clock, SessionRepository
+from application.ports import Clock, ConversationReads, SessionStore
 from domain.errors import SessionNotFound
 from domain.model import Role
 
@@ -37,12 +37,13 @@ class Timeline:
 
 
 class SessionTimeline:
-    def __init__(self, repo: SessionRepository, clock: Clock) -> None:
-        self._repo = repo
+    def __init__(self, sessions: SessionStore, reads: ConversationReads, clock: Clock) -> None:
+        self._sessions = sessions
+        self._repo = reads
         self._clock = clock
 
     def __call__(self, session_id: str, with_content: bool = False) -> Timeline:
-        session = self._repo.get(session_id)
+        session = self._sessions.get(session_id)
         turns = list(self._repo.turns_after(session_id, None, 100_000))
         if session is None and not turns:
             raise SessionNotFound(session_id)

@@ -8,14 +8,17 @@ are ``Singleton``; use cases are ``Factory``, resolved per invocation.
 from __future__ import annotations
 
 import gc
+import inspect
+import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from dependency_injector import containers, providers
 
-from adapters.apigateway import ManagementApiClients
+from adapters.apigateway import ManagementApiClients, NoManagementApi
 from adapters.fake_llm import FakeLanguageModel
 from adapters.memory import InMemorySessionRepository
 from adapters.memory_retry_queue import InMemoryRetryQueue
@@ -23,12 +26,24 @@ from adapters.system import RandomIds, SystemClock
 from adapters.tokens import CalibratedTokenCounter
 from application.expiry import ExpireSession
 from application.handoff import AgentReply, ForwardToAgent, ReleaseToBot, StartHandoff
+from application.messagebus import H, MessageBus
+from application.ports import Notifier
 from application.replay import ReplayWrite
 from application.send_message import SendMessage
-from application.sessions import ConnectionSessions, DescribeSession, Disconnect, GetHistory, OpenSession
+from application.sessions import (
+    ConnectionSessions,
+    DescribeSession,
+    DetachClient,
+    Disconnect,
+    GetHistory,
+    OpenSession,
+)
 from application.settings import DEFAULT_SYSTEM_PROMPT, ConversationSettings
-from application.summaries import RollSummary
+from application.summaries import RollSummary, SummarizeWhenDue
+from application.timeline import SessionTimeline
 from entrypoints.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 
 def conversation_settings(config: dict[str, Any]) -> ConversationSettings:
@@ -147,6 +162,10 @@ class Adapters(containers.DeclarativeContainer):
 
 
 class UseCases(containers.DeclarativeContainer):
+    """Use cases as ``Factory``, resolved per invocation. Those that push are given ``notifier=`` per
+    invocation (its endpoint may come from the event); ``SendMessage`` is also given ``events=``
+    (``message_bus``)."""
+
     config = providers.Configuration()
     adapters = providers.DependenciesContainer()
 
@@ -161,13 +180,14 @@ class UseCases(containers.DeclarativeContainer):
     get_history = providers.Factory(
         GetHistory, repo=adapters.repository, sessions=connection_sessions, settings=settings
     )
-    disconnect = providers.Factory(
-        Disconnect, repo=adapters.repository, clock=adapters.clock, settings=settings
+    detach_client = providers.Factory(
+        DetachClient, repo=adapters.repository, clock=adapters.clock, settings=settings
     )
-    # ``notifier`` is given per invocation: its endpoint comes from the event.
+    disconnect = providers.Factory(Disconnect, repo=adapters.repository, detach=detach_client)
     send_message = providers.Factory(
         SendMessage,
-        repo=adapters.repository,
+        sessions=adapters.repository,
+        messages=adapters.repository,
         llm=adapters.llm,
         counter=adapters.token_counter,
         clock=adapters.clock,
@@ -176,7 +196,10 @@ class UseCases(containers.DeclarativeContainer):
         retry_queue=adapters.retry_queue,
         telemetry=adapters.telemetry,
     )
-    # The asynchronous half. Those that push are given ``notifier`` per invocation too.
+    session_timeline = providers.Factory(
+        SessionTimeline, sessions=adapters.repository, reads=adapters.repository, clock=adapters.clock
+    )
+    # The handlers of the event table (application.messagebus.HANDLERS).
     roll_summary = providers.Factory(
         RollSummary,
         repo=adapters.repository,
@@ -186,11 +209,15 @@ class UseCases(containers.DeclarativeContainer):
         every_turns=config.summary_every_turns,
         max_prompt_tokens=config.max_context_tokens,
     )
+    summarize_when_due = providers.Factory(
+        SummarizeWhenDue, roll=roll_summary, every_turns=config.summary_every_turns
+    )
     replay_write = providers.Factory(ReplayWrite, repo=adapters.repository)
     expire_session = providers.Factory(ExpireSession, repo=adapters.repository)
     forward_to_agent = providers.Factory(ForwardToAgent, repo=adapters.repository)
     _handoff_kwargs = dict(
         repo=adapters.repository,
+        messages=adapters.repository,
         clock=adapters.clock,
         ids=adapters.ids,
         counter=adapters.token_counter,
@@ -205,6 +232,40 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
     adapters = providers.Container(Adapters, config=config)
     use_cases = providers.Container(UseCases, config=config, adapters=adapters)
+
+
+def message_bus(container: Container, notifier: Notifier | None = None) -> MessageBus:
+    """The event table (``application.messagebus.HANDLERS``) for one invocation: each handler is
+    made, when its event comes, by the ``UseCases`` provider of its class; one that pushes is given
+    ``notifier`` (by default: ``background_notifier``, for work no client request started)."""
+    made_by: dict[type, Any] = {}
+
+    def build(handler: type[H]) -> H:
+        nonlocal notifier
+        if not made_by:
+            made_by.update((p.cls, p) for p in container.use_cases.traverse(types=[providers.Factory]))
+        if not _pushes(handler):
+            return cast(H, made_by[handler]())
+        if notifier is None:
+            notifier = background_notifier(container)
+        return cast(H, made_by[handler](notifier=notifier))
+
+    return MessageBus(build)
+
+
+def background_notifier(container: Container) -> Notifier:
+    """Pushes for work no client request started (streams, queues): through the configured callback
+    endpoint; with none configured, connections are left alone, and that is said."""
+    callback = container.config.websocket_callback_url()
+    if callback:
+        notifier: Notifier = container.adapters.notifier(endpoint=callback)
+        return notifier
+    log.warning("WEBSOCKET_CALLBACK_URL is not set: expired sessions' connections stay open")
+    return NoManagementApi()
+
+
+def _pushes(handler: Callable[..., object]) -> bool:
+    return "notifier" in inspect.signature(handler).parameters
 
 
 _lock = threading.Lock()

@@ -1,6 +1,7 @@
 """In memory mode the asynchronous half runs inside the process: the in-memory store's change feed
 plays DynamoDB Streams (summaries, expiry cleanup) and the in-memory retry queue plays SQS (the turn
-writer). The same use cases run as in the Lambda functions; only the transport differs."""
+writer). Both only carry events to the one event table (``message_bus``), as the Lambda functions'
+transports do."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import threading
 from collections import deque
 from typing import Any
 
-from application.events import ChangeEvent, SessionExpired, TurnsCounted
-from application.ports import Notifier, PendingWrite
-from application.summaries import RollSummaryCommand, summary_due
+from adapters.memory_retry_queue import InMemoryRetryQueue
+from application.events import ChangeEvent, PendingWrite
+from application.ports import Notifier
 from domain.errors import SessionNotFound
-from entrypoints.container import Container
+from entrypoints.container import Container, message_bus
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,11 @@ MAX_ATTEMPTS = 5
 class InProcessWorkers:
     def __init__(self, container: Container, notifier: Notifier) -> None:
         self._container = container
-        self._notifier = notifier
+        self._bus = message_bus(container, notifier)
         self._repo = container.adapters.repository()
         if not hasattr(self._repo, "listeners"):
             raise TypeError("in-process workers need the in-memory store's change feed")
-        self._events: deque[tuple[ChangeEvent, int]] = deque()
+        self._changes: deque[tuple[ChangeEvent, int]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -36,69 +37,51 @@ class InProcessWorkers:
         self._repo.listeners.append(self._enqueue)
 
     def _enqueue(self, event: ChangeEvent) -> None:
-        self._events.append((event, 1))
+        self._changes.append((event, 1))
         self._wake.set()
 
     def drain(self) -> int:
-        """Process everything pending (changes, then queued writes); the number of items handled."""
+        """Deliver everything pending (changes, then queued writes); the number of items handled."""
         handled = 0
-        while self._events:
-            event, attempt = self._events.popleft()
-            try:
-                self._handle(event)
-            except Exception as error:
-                log.warning("in-process worker failed (attempt %d)", attempt, exc_info=True)
-                if attempt >= MAX_ATTEMPTS:
-                    self.dead_letters.append((event, repr(error)))
-                else:
-                    self._events.append((event, attempt + 1))
+        while self._changes:
+            event, attempt = self._changes.popleft()
+            self._deliver(event, attempt, lambda again, n: self._changes.append((again, n)))
             handled += 1
-        return handled + self._replay_writes()
-
-    def _handle(self, event: ChangeEvent) -> None:
-        use_cases = self._container.use_cases
-        if isinstance(event, TurnsCounted):
-            if summary_due(event.before, event.after, self._container.config.summary_every_turns()):
-                use_cases.roll_summary()(RollSummaryCommand(event.session_id, event.after))
-        elif isinstance(event, SessionExpired):
-            use_cases.expire_session(notifier=self._notifier)(event)
-
-    def _replay_writes(self) -> int:
-        queue: Any = self._container.adapters.retry_queue()
-        if queue is None or not hasattr(queue, "take"):
-            return 0
-        replay = self._container.use_cases.replay_write()
-        handled = 0
-        for write, attempt in queue.take():
-            try:
-                replay(write)
-            except SessionNotFound:
-                log.warning("pending write for a session that no longer exists; dropped")
-            except Exception as error:
-                log.warning("replaying a queued write failed (attempt %d)", attempt, exc_info=True)
-                if attempt >= MAX_ATTEMPTS:
-                    self.dead_letters.append((write, repr(error)))
-                else:
-                    queue.put_back(write, attempt + 1)
-            handled += 1
+        queue = self._container.adapters.retry_queue()
+        if isinstance(queue, InMemoryRetryQueue):
+            for write, attempt in queue.take():
+                self._deliver(write, attempt, queue.put_back)
+                handled += 1
         return handled
+
+    def _deliver(self, event: Any, attempt: int, retry: Any) -> None:
+        try:
+            self._bus.handle(event)
+        except SessionNotFound:
+            log.warning("%s for a session that no longer exists; dropped", type(event).__name__)
+        except Exception as error:
+            log.warning("in-process worker failed (attempt %d)", attempt, exc_info=True)
+            if attempt >= MAX_ATTEMPTS:
+                self.dead_letters.append((event, repr(error)))
+            else:
+                retry(event, attempt + 1)
 
     def redrive(self) -> dict[str, list[str]]:
         """Replay what was set aside, as ``manga-assist redrive`` does for the SQS dead-letter queue:
         what got stored, what was already there, what still fails (and stays set aside)."""
         report: dict[str, list[str]] = {"stored": [], "already_stored": [], "failed": []}
         pending, self.dead_letters = self.dead_letters, []
-        replay = self._container.use_cases.replay_write()
         for item, _ in pending:
             if isinstance(item, PendingWrite):
                 label = f"{item.session_id}/{item.message_id}"
                 try:
-                    report["stored" if replay(item) else "already_stored"].append(label)
+                    (stored,) = self._bus.handle(item)
+                    report["stored" if stored else "already_stored"].append(label)
                 except Exception as error:
                     report["failed"].append(label)
                     self.dead_letters.append((item, repr(error)))
             else:  # a change event: run it again
-                self._events.append((item, 1))
+                self._changes.append((item, 1))
         self.drain()
         return report
 

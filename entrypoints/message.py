@@ -11,7 +11,7 @@ from application.ports import Notifier
 from application.send_message import SendMessageCommand
 from application.sessions import DescribeSessionCommand, HistoryCommand
 from domain.errors import InvalidInput
-from entrypoints.container import Container, get_container
+from entrypoints.container import Container, get_container, message_bus
 from entrypoints.events import ClientFrame, WebSocketRequest, parse_frame
 from entrypoints.lambda_logging import add_keys, bind, event_ids, logger, observed
 from entrypoints.responses import ok, refuse
@@ -66,12 +66,7 @@ def send_message(
     if not message_id:
         raise InvalidInput("message_id is required when API Gateway gives no messageId")
     add_keys(message_id=message_id, session_id=frame.optional_str("session_id"))
-    disconnect = container.use_cases.disconnect()
-    use_case = container.use_cases.send_message(
-        notifier=notifier,
-        on_client_gone=lambda session_id, connection_id: disconnect.detach(session_id, connection_id),
-        on_forward=container.use_cases.forward_to_agent(notifier=notifier),
-    )
+    use_case = container.use_cases.send_message(notifier=notifier, events=message_bus(container, notifier))
     outcome = use_case(
         SendMessageCommand(
             connection_id=request.connection_id,

@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from entrypoints.container import get_container
+from adapters.dynamodb.stream_records import expired_session
+from entrypoints.container import get_container, message_bus
 from entrypoints.lambda_logging import bind, logger, observed
-from entrypoints.stream_records import expired_session
 
 # Report every failed record, even when all failed: the same retry for Lambda, and one shape to read.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -21,23 +21,8 @@ def handle_record(record: DynamoDBRecord) -> None:
     expired = expired_session(record.raw_event)
     if expired is None:
         return
-    container = get_container()
-    callback = container.config.websocket_callback_url()
-    if callback:
-        notifier = container.adapters.notifier(endpoint=callback)
-    else:
-        notifier = None
-        logger.warning("WEBSOCKET_CALLBACK_URL is not set: expired sessions' connections stay open")
-    deleted = container.use_cases.expire_session(notifier=notifier or _NoConnections())(expired)
+    (deleted,) = message_bus(get_container()).handle(expired)
     logger.info("expired session removed", extra={"session_id": expired.session_id, "items_deleted": deleted})
-
-
-class _NoConnections:
-    def push(self, connection_id: str, frame: Any) -> None:
-        return None
-
-    def close(self, connection_id: str) -> None:
-        return None
 
 
 @observed

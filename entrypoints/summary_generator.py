@@ -10,10 +10,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from application.summaries import RollSummaryCommand, summary_due
-from entrypoints.container import get_container
+from adapters.dynamodb.stream_records import turns_counted
+from domain.model import Summary
+from entrypoints.container import get_container, message_bus
 from entrypoints.lambda_logging import bind, logger, observed
-from entrypoints.stream_records import turns_counted
 
 # Report every failed record, even when all failed: the same retry for Lambda, and one shape to read.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -21,15 +21,14 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 def handle_record(record: DynamoDBRecord) -> None:
     change = turns_counted(record.raw_event)
-    container = get_container()
-    if change is None or not summary_due(change.before, change.after, container.config.summary_every_turns()):
+    if change is None:
         return
-    summary = container.use_cases.roll_summary()(RollSummaryCommand(change.session_id, change.after))
-    if summary is not None:
-        logger.info(
-            "summary stored",
-            extra={"session_id": change.session_id, "turns_covered": summary.turns_covered},
-        )
+    for summary in message_bus(get_container()).handle(change):
+        if isinstance(summary, Summary):
+            logger.info(
+                "summary stored",
+                extra={"session_id": change.session_id, "turns_covered": summary.turns_covered},
+            )
 
 
 @observed

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from adapters.retry_message import decode_pending_write
 from application.telemetry import WRITES_FOR_GONE_SESSIONS
 from domain.errors import SessionNotFound
-from entrypoints.container import get_container
+from entrypoints.container import get_container, message_bus
 from entrypoints.lambda_logging import bind, logger, observed
 
 # Report every failed record, even when all failed: the same retry for Lambda, and one shape to read.
@@ -24,7 +24,7 @@ def handle_record(record: SQSRecord) -> None:
     receives = int(record.attributes.approximate_receive_count or 1)
     try:
         write = decode_pending_write(record.body)
-        stored = get_container().use_cases.replay_write()(write)
+        (stored,) = message_bus(get_container()).handle(write)
     except SessionNotFound:
         # The session expired and was cleaned up while the reply waited: there is nothing left to
         # store it in, and retrying until the DLQ would only page someone. Said, counted, let go.

@@ -21,6 +21,7 @@ from adapters.dynamodb.expressions import Refresh, Update, live_condition
 from adapters.dynamodb.layout import CHILD_GRACE, META, message_key, turn_key
 from adapters.dynamodb.transactions import Cancelled, PartitionWriter, TokenReused
 from application.errors import ConcurrentUpdate, Unavailable
+from application.ports import NewMessage
 from domain.errors import NotSessionOwner, SessionNotFound, UnexpectedStatus
 from domain.model import Session, SessionStatus, Turn
 
@@ -30,22 +31,15 @@ class MessageWrites:
         self._writer = writer
         self._backoff = backoff
 
-    def record(
-        self,
-        session_id: str,
-        connection_id: str,
-        turn: Turn,
-        expected_status: SessionStatus,
-        lease_until: datetime,
-        now: datetime,
-        expires_at: datetime,
-    ) -> MessageState | None:
+    def record(self, message: NewMessage) -> MessageState | None:
         """``None`` when this call stored the turn; the stored record when the message id is known."""
+        session_id, connection_id, turn = message.session_id, message.connection_id, message.turn
+        expected_status, now, expires_at = message.expected_status, message.now, message.expires_at
         assert turn.message_id is not None
         w = self._writer
         child_ttl = ttl_of(expires_at + CHILD_GRACE)
         turn_put = w.put(session_id, turn_key(turn.turn_id), turn_item(turn, child_ttl), "the message")
-        state = MessageState(turn.turn_id, None, lease_until)
+        state = MessageState(turn.turn_id, None, message.lease_until)
         message_put = w.put(session_id, message_key(turn.message_id), message_item(state, child_ttl))
         refresh = Refresh(expires_at, turn.created_at)
         for attempt in range(self._backoff.attempts):

@@ -30,7 +30,7 @@ from adapters.dynamodb.reads import TableReads
 from adapters.dynamodb.session_writes import SessionWrites
 from adapters.dynamodb.transactions import PartitionWriter
 from adapters.dynamodb.upkeep import Upkeep
-from application.ports import ConversationContext, MessageRecord, RecordedMessage
+from application.ports import ConversationContext, MessageRecord, NewMessage, RecordedMessage
 from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
 log = logging.getLogger(__name__)
@@ -100,24 +100,13 @@ class DynamoDBSessionRepository:
 
     # --- the message path ----------------------------------------------------------------------
 
-    def record_message(
-        self,
-        session_id: str,
-        connection_id: str,
-        turn: Turn,
-        expected_status: SessionStatus,
-        lease_until: datetime,
-        now: datetime,
-        expires_at: datetime,
-        context_turns: int,
-    ) -> RecordedMessage:
+    def record_message(self, message: NewMessage, context_turns: int) -> RecordedMessage:
+        session_id, turn = message.session_id, message.turn
         assert turn.message_id is not None
         # One more than asked: the eventually consistent read may or may not see our own new turn.
         wanted = context_turns + 1 if context_turns > 0 else 0
         recent, summary = self._context_reads(session_id, wanted, consistent=False)
-        state = self._messages.record(
-            session_id, connection_id, turn, expected_status, lease_until, now, expires_at
-        )
+        state = self._messages.record(message)
         try:
             newest_first, latest = recent.result(), summary.result()
         except Exception:
@@ -144,10 +133,6 @@ class DynamoDBSessionRepository:
         return self._messages.complete(session_id, message_id, reply, expires_at)
 
     # --- reads ---------------------------------------------------------------------------------
-
-    def load_context(self, session_id: str, context_turns: int) -> ConversationContext:
-        recent, summary = self._context_reads(session_id, context_turns, consistent=True)
-        return _context(summary.result(), recent.result(), context_turns)
 
     def history(self, session_id: str, limit: int) -> Sequence[Turn]:
         return list(reversed(self._reads.turns(session_id, limit, consistent=True)))

@@ -65,7 +65,7 @@ def _from_store(args: argparse.Namespace) -> dict[str, Any]:
             "the memory store lives in its server: use --server URL, or --endpoint-url for DynamoDB"
         )
     container = build_container(env)
-    use_case = SessionTimeline(container.adapters.repository(), container.adapters.clock())
+    use_case: SessionTimeline = container.use_cases.session_timeline()
     return use_case(args.session_id, with_content=args.content).as_dict()
 
 

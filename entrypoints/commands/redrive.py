@@ -68,15 +68,16 @@ def _from_queue(args: argparse.Namespace) -> dict[str, list[str]]:
 def _replay(container: Any, letters: Any, limit: int) -> dict[str, list[str]]:
     from adapters.retry_message import decode_pending_write
     from domain.errors import SessionNotFound
+    from entrypoints.container import message_bus
 
-    replay = container.use_cases.replay_write()
+    bus = message_bus(container)
     report: dict[str, list[str]] = {"stored": [], "already_stored": [], "session_gone": [], "failed": []}
     for batch in letters.receive(limit):
         done = []
         for letter in batch:
             try:
                 write = decode_pending_write(letter.body)
-                stored = replay(write)
+                (stored,) = bus.handle(write)
             except SessionNotFound:
                 done.append(letter)  # expired and cleaned up meanwhile: nothing to store it in
                 report["session_gone"].append(letter.message_id)

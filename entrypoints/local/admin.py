@@ -15,7 +15,6 @@ from typing import Any
 
 from aiohttp import web
 
-from application.timeline import SessionTimeline
 from domain.errors import SessionNotFound
 from entrypoints import handoff
 from entrypoints.container import get_container
@@ -34,7 +33,7 @@ def routes() -> list[web.RouteDef]:
 
 async def _timeline(request: web.Request) -> web.Response:
     container = get_container()
-    use_case = SessionTimeline(container.adapters.repository(), container.adapters.clock())
+    use_case = container.use_cases.session_timeline()
     with_content = request.query.get("content") == "1"
     try:
         timeline = await asyncio.to_thread(use_case, request.match_info["session_id"], with_content)

@@ -12,6 +12,7 @@ import pytest
 from dependency_injector import providers
 
 from application.errors import ConnectionGone, ModelFailed, ModelUnavailable, Unavailable
+from application.ports import NewMessage
 from domain.model import Role, Turn
 from tests.adversarial.customer import audit
 from tests.adversarial.faults import ProcessDied
@@ -75,16 +76,16 @@ def test_the_process_dying_right_after_storing_the_user_turn() -> None:
         customer = rig.customer()
         repo, now = rig.chat.repository, rig.clock.now()
         question = Turn("0" * 19 + "-dead", Role.USER, "Question m-1: where is my order?", 8, now, "m-1")
-        repo.record_message(
+        message = NewMessage(
             customer.session_id,
             customer.connection_id,
             question,
             repo.get(customer.session_id).status,
-            lease_until=now + timedelta(seconds=45),
             now=now,
+            lease_until=now + timedelta(seconds=45),
             expires_at=now + timedelta(days=1),
-            context_turns=20,
         )
+        repo.record_message(message, context_turns=20)
 
         statuses = customer.ask("m-1", question.content)
 

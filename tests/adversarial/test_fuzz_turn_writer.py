@@ -16,7 +16,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from adapters.retry_message import encode_pending_write
-from application.ports import PendingWrite
+from application.ports import NewMessage, PendingWrite
 from domain.model import Role, Turn
 from entrypoints import turn_writer
 from tests.adversarial.ledger import LEDGER
@@ -45,8 +45,9 @@ def unanswered(chat: StrictChat, count: int) -> tuple[str, list[PendingWrite]]:
     writes = []
     for n in range(count):
         question = Turn(ids.turn_id(now), Role.USER, f"question {n}", 3, now, message_id=f"w-{n}")
+        status = repo.get(session_id).status
         repo.record_message(
-            session_id, connection_id, question, repo.get(session_id).status, now, now, now + timedelta(1), 5
+            NewMessage(session_id, connection_id, question, status, now, now, now + timedelta(1)), 5
         )
         reply = Turn(question.reply_id(), Role.ASSISTANT, f"answer {n}", 3, now, f"w-{n}", f"r-{n}")
         writes.append(PendingWrite("complete_exchange", session_id, f"w-{n}", reply, now + timedelta(1)))

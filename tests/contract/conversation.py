@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from adapters.system import RandomIds
+from application.ports import NewMessage
 from domain.model import Role, Session, SessionStatus, Turn
 
 NOW = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
@@ -43,9 +44,8 @@ def record(
     now: datetime = NOW,
     context_turns: int = 20,
 ) -> Any:
-    return repo.record_message(
-        session_id, connection, turn, status, now + LEASE, now, now + IDLE, context_turns
-    )
+    message = NewMessage(session_id, connection, turn, status, now, now + LEASE, now + IDLE)
+    return repo.record_message(message, context_turns)
 
 
 def exchange(repo: Any, text: str, message_id: str, at: datetime = NOW) -> tuple[Turn, Turn]:

@@ -29,14 +29,14 @@ def test_the_context_starts_after_the_latest_summary(repo: Any) -> None:
     repo.add_summary(Summary("s-1", "older summary", turns[1].turn_id, 2, NOW))
     latest = Summary("s-1", "they asked about volumes", turns[5].turn_id, 6, NOW + timedelta(seconds=9))
     repo.add_summary(latest)
-    context = repo.load_context("s-1", 20)
-    assert context.summary == latest
-    assert list(context.turns) == turns[6:]
-    assert list(repo.load_context("s-1", 3).turns) == turns[-3:]
-    assert list(repo.load_context("s-1", 0).turns) == []
-    recorded = record(repo, user_turn("one more", "m-9", NOW + timedelta(seconds=30)), context_turns=2)
+    first = user_turn("one more", "m-7", NOW + timedelta(seconds=30))
+    recorded = record(repo, first, context_turns=20)
     assert recorded.context.summary == latest
-    assert list(recorded.context.turns) == turns[-2:]
+    assert list(recorded.context.turns) == turns[6:]
+    second = user_turn("and another", "m-8", NOW + timedelta(seconds=31))
+    assert list(record(repo, second, context_turns=3).context.turns) == [*turns[-2:], first]
+    third = user_turn("a third", "m-9", NOW + timedelta(seconds=32))
+    assert list(record(repo, third, context_turns=0).context.turns) == []
 
 
 def test_text_survives_the_round_trip(repo: Any) -> None:

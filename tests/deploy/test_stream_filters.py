@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from adapters.dynamodb.stream_records import expired_session, turns_counted
 from adapters.dynamodb.table import create_table
 from entrypoints import session_cleanup, summary_generator
-from entrypoints.stream_records import expired_session, turns_counted
 from tests.aws import partition_items
 from tests.deploy.conftest import functions, sam_template
 from tests.deploy.event_filter import UnsupportedPattern, matches, passes

@@ -22,6 +22,7 @@ from adapters.dynamodb.item_size import (
 )
 from adapters.dynamodb.layout import key, turn_key
 from adapters.dynamodb.repository import DynamoDBSessionRepository
+from application.ports import NewMessage
 from domain.errors import MessageTooLarge
 from domain.model import Role, Session, SessionStatus, Turn
 from tests.aws import TABLE
@@ -82,7 +83,7 @@ def test_an_oversized_reply_is_refused_without_a_write(repo: Any, in_process_tab
     question = Turn(
         "0001795770000000000000-0a1b2c3d", Role.USER, "write me a novel", 4, NOW, message_id="m-1"
     )
-    repo.record_message("s-1", "conn-1", question, SessionStatus.ACTIVE, NOW, NOW, NOW + IDLE, 20)
+    repo.record_message(NewMessage("s-1", "conn-1", question, SessionStatus.ACTIVE, NOW, NOW, NOW + IDLE), 20)
     huge = a_turn(random_text(0x10000, 0x10FFFF, 200_000))
     sent: list[str] = []
     in_process_table.meta.events.register("before-call.dynamodb", lambda model, **_: sent.append(model.name))
@@ -94,7 +95,7 @@ def test_an_oversized_reply_is_refused_without_a_write(repo: Any, in_process_tab
 
 def test_a_reply_of_400000_bytes_is_stored(repo: Any) -> None:
     question = Turn("0001795770000000000000-0a1b2c3d", Role.USER, "a long one", 4, NOW, message_id="m-1")
-    repo.record_message("s-1", "conn-1", question, SessionStatus.ACTIVE, NOW, NOW, NOW + IDLE, 20)
+    repo.record_message(NewMessage("s-1", "conn-1", question, SessionStatus.ACTIVE, NOW, NOW, NOW + IDLE), 20)
     reply = Turn(
         question.reply_id(), Role.ASSISTANT, random_text(0x4E00, 0x9FFF, 133_333), 1, NOW, "m-1", "r-1"
     )

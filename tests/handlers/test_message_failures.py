@@ -10,6 +10,7 @@ from dependency_injector import providers
 
 from application.errors import ModelFailed, ModelUnavailable
 from domain.model import SessionStatus
+from entrypoints.container import message_bus
 from tests.fakes import FlakyRepository, ListRetryQueue
 from tests.harness import Chat
 
@@ -55,7 +56,8 @@ def test_a_message_being_answered_elsewhere_is_a_conflict_until_its_lease_ends(
     # Another invocation stored the user turn and is still answering (or died holding the lease).
     from application.send_message import SendMessageCommand
 
-    use_case = chat.container.use_cases.send_message(notifier=chat.notifier)
+    bus = message_bus(chat.container, chat.notifier)
+    use_case = chat.container.use_cases.send_message(notifier=chat.notifier, events=bus)
     chat.llm.fail_next(RuntimeError("the process died here"))
     with pytest.raises(RuntimeError):
         use_case(SendMessageCommand(CONN, "where is my order?", "m-9"))

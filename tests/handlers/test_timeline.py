@@ -23,7 +23,7 @@ def test_the_timeline_shows_turns_summaries_handoffs_and_the_missing_reply(chat:
     chat.send("c1", {"action": "handoff", "reason": "no answer"})
     session_id = chat.repository.session_id_of_connection("c1")
 
-    timeline = SessionTimeline(chat.repository, clock)(session_id).as_dict()
+    timeline = SessionTimeline(chat.repository, chat.repository, clock)(session_id).as_dict()
     kinds = [e["kind"] for e in timeline["timeline"]]
     assert kinds[0] == "opened"
     assert kinds.count("turn") == 12  # 5 questions, 5 replies, the lost question, the handoff notice
@@ -34,5 +34,7 @@ def test_the_timeline_shows_turns_summaries_handoffs_and_the_missing_reply(chat:
     assert "!! no reply stored for: m-lost" in text
     # Customers' words appear only when asked for; the system's own notices always do.
     assert "question 0" not in str(timeline) and "human agent" in str(timeline)
-    with_words = SessionTimeline(chat.repository, clock)(session_id, with_content=True).as_dict()
+    with_words = SessionTimeline(chat.repository, chat.repository, clock)(
+        session_id, with_content=True
+    ).as_dict()
     assert "question 0 about my order" in str(with_words)

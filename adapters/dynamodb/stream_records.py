@@ -1,13 +1,15 @@
-"""Reading DynamoDB Streams records of the session table into the workers' change events."""
+"""Reading the session table's DynamoDB Streams records (as Lambda delivers them) into the
+application's change events. The table's keys are this adapter's business (``layout``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.dynamodb.layout import META, PK, SK, partition
 from application.events import SessionExpired, TurnsCounted
 
-SESSION_PREFIX = "SESSION#"
+SESSION_PREFIX = partition("")
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
 
@@ -23,8 +25,8 @@ def _n(image: Mapping[str, Any], name: str) -> int:
 
 def _meta_session_id(record: Mapping[str, Any]) -> str | None:
     keys = (record.get("dynamodb") or {}).get("Keys") or {}
-    pk, sk = _s(keys, "PK"), _s(keys, "SK")
-    if sk != "META" or not pk or not pk.startswith(SESSION_PREFIX):
+    pk, sk = _s(keys, PK), _s(keys, SK)
+    if sk != META or not pk or not pk.startswith(SESSION_PREFIX):
         return None
     return pk[len(SESSION_PREFIX) :]
 
