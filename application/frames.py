@@ -13,13 +13,17 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def session_frame(session: Session) -> dict[str, Any]:
-    return {
+def session_frame(session: Session, resume_token: str | None = None) -> dict[str, Any]:
+    """A guest's frame carries ``resume_token``: its credential to come back to this session."""
+    frame = {
         "type": "session",
         "session_id": session.session_id,
         "resumed": session.resumed,
         "status": str(session.status),
     }
+    if resume_token is not None:
+        frame["resume_token"] = resume_token
+    return frame
 
 
 def chunk_frame(response_id: str, index: int, delta: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """``$connect``: create a session, or resume the one named by ``session_id``.
 
-API Gateway drops whatever body this returns, and a status other than 2xx refuses the handshake;
-the client learns its session with the ``session`` action."""
+API Gateway drops whatever body this returns (its headers are kept: the selected subprotocol), and a
+status other than 2xx refuses the handshake; the client learns its session with the ``session``
+action. Except with AUTH_MODE=none, the customer is whoever ``requestContext.authorizer`` says, and
+a connection without it is refused with 401."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from application.sessions import OpenSessionCommand
 from entrypoints.container import get_container
+from entrypoints.credentials import SUBPROTOCOL_HEADER, selected_subprotocol
 from entrypoints.events import WebSocketRequest
 from entrypoints.lambda_logging import bind, event_ids, logger, observed
 from entrypoints.responses import classify, ok, status
@@ -19,10 +22,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind(context, **event_ids(event))
     try:
         request = WebSocketRequest.from_event(event)
-        opened = get_container().use_cases.open_session()(
+        container = get_container()
+        customer_id = request.customer_id(trust_query=container.config.auth_mode() == "none")
+        opened = container.use_cases.open_session()(
             OpenSessionCommand(
                 connection_id=request.connection_id,
-                customer_id=request.customer_id(),
+                customer_id=customer_id,
                 requested_session_id=request.requested_session_id(),
             )
         )
@@ -34,4 +39,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "connected",
         extra={"session_id": opened.session.session_id, "resumed": opened.resumed},
     )
-    return ok()
+    return accepted(event)
+
+
+def accepted(event: dict[str, Any]) -> dict[str, Any]:
+    """A browser that offered subprotocols drops a handshake that selects none of them."""
+    subprotocol = selected_subprotocol(event)
+    if subprotocol is None:
+        return ok()
+    return {**ok(), "headers": {SUBPROTOCOL_HEADER: subprotocol}}

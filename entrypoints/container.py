@@ -108,6 +108,12 @@ def _powertools_telemetry() -> Any:
     return PowertoolsTelemetry(metrics, METRICS_LOCK)
 
 
+def _guest_passes(configured: str | None, clock: Any) -> Any:
+    from adapters.guest_passes import SignedGuestPasses, process_secret
+
+    return SignedGuestPasses(configured.encode("utf-8") if configured else process_secret(), clock)
+
+
 def _notifier_for(management_api: ManagementApiClients, endpoint: str) -> Any:
     return management_api.notifier(endpoint)
 
@@ -157,6 +163,8 @@ class Adapters(containers.DeclarativeContainer):
     management_api = providers.Singleton(
         ManagementApiClients, session_factory=boto_session.provider, region=config.region
     )
+    # Signs guests' resume tokens (AUTH_MODE=guest), which the authorizer reads back.
+    guest_passes = providers.Singleton(_guest_passes, configured=config.auth_guest_secret, clock=clock)
     # Called with ``endpoint=``: the callback URL comes from configuration or from the event.
     notifier = providers.Factory(_notifier_for, management_api=management_api)
 

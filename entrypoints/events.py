@@ -9,6 +9,7 @@ from typing import Any
 
 from attrs import frozen
 
+from application.authentication import AGENT, CUSTOMER, Unauthenticated
 from domain.errors import InvalidInput, MessageTooLarge
 
 ACTIONS = ("session", "sendMessage", "history", "handoff")
@@ -54,14 +55,23 @@ class WebSocketRequest:
             raise ValueError("event has no domainName/stage and WEBSOCKET_CALLBACK_URL is not set")
         return f"https://{self.domain_name}/{self.stage}"
 
-    def customer_id(self) -> str | None:
-        """The authorizer's word when there is one; the query string is only a fallback."""
+    def customer_id(self, trust_query: bool = False) -> str | None:
+        """The authorizer's word when there is one. Only with ``trust_query`` (AUTH_MODE=none, local
+        development and tests) may the query string name the customer; otherwise a connection that
+        no authorizer vouched for is refused (``Unauthenticated``), so that a stage deployed without
+        its authorizer fails closed."""
         for key in ("customer_id", "principalId"):
             value = self.authorizer.get(key)
             if isinstance(value, str) and value:
                 return _trusted_id(value)
+        if not trust_query:
+            raise Unauthenticated("no authorizer vouched for this connection")
         value = self.query.get("customer_id")
         return _checked_id(value, "customer_id") if value else None
+
+    def role(self) -> str:
+        """``agent`` only when the authorizer says so (CONTRACT section 8); anyone else is a customer."""
+        return AGENT if self.authorizer.get("role") == AGENT else CUSTOMER
 
     def requested_session_id(self) -> str | None:
         value = self.query.get("session_id")

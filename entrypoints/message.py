@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from application.authentication import GUEST_PREFIX
 from application.frames import history_frame, session_frame
 from application.handoff import StartHandoffCommand
 from application.ports import Notifier
 from application.send_message import SendMessageCommand
 from application.sessions import DescribeSessionCommand, HistoryCommand
 from domain.errors import InvalidInput
+from domain.model import Session
 from entrypoints.container import Container, get_container, message_bus
 from entrypoints.events import ClientFrame, WebSocketRequest, parse_frame
 from entrypoints.lambda_logging import add_keys, bind, event_ids, logger, observed
@@ -40,8 +42,15 @@ def describe(
     session = container.use_cases.describe_session()(
         DescribeSessionCommand(request.connection_id, frame.optional_str("session_id"))
     )
-    notifier.push(request.connection_id, session_frame(session))
+    notifier.push(request.connection_id, session_frame(session, _resume_token(container, session)))
     return ok()
+
+
+def _resume_token(container: Container, session: Session) -> str | None:
+    customer_id = session.customer_id
+    if container.config.auth_mode() != "guest" or not customer_id or not customer_id.startswith(GUEST_PREFIX):
+        return None
+    return str(container.adapters.guest_passes().issue(customer_id))
 
 
 def history(

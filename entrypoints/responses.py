@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from application.authentication import NotPermitted, Unauthenticated
 from application.errors import ConnectionGone, ModelFailed, Unavailable, WriteNotDurable
 from application.ports import Notifier, Telemetry
 from application.telemetry import FRAMES_REFUSED
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # Most specific first. Anything not here is our own fault: 500 ``internal``.
 ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
+    (Unauthenticated, 401, "unauthorized"),
+    (NotPermitted, 403, "forbidden"),
     (MessageTooLarge, 413, "too_large"),
     (InvalidInput, 400, "bad_request"),
     (NotSessionOwner, 403, "forbidden"),
@@ -38,6 +41,7 @@ PUBLIC_MESSAGES = {
     "unavailable": "the service is busy; please try again in a moment",
     "internal": "something went wrong on our side; please try again",
     "gone": "the connection is closed",
+    "unauthorized": "not authenticated",
 }
 
 

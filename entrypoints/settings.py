@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+AUTH_MODES = ("none", "guest", "jwt")
 DEFAULT_MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
@@ -66,4 +67,56 @@ def load_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "system_prompt": env.get("SYSTEM_PROMPT", "").strip() or None,
         "llm_max_tokens": _int(env, "LLM_MAX_TOKENS", 1024, low=1),
         "llm_temperature": _float(env, "LLM_TEMPERATURE", 0.3),
+        # Who may connect (CONTRACT section 6): $connect trusts the query string only with "none";
+        # the message function signs guests' resume tokens with the guest secret.
+        "auth_mode": _choice(env, "AUTH_MODE", "none", AUTH_MODES),
+        "auth_guest_secret": env.get("AUTH_GUEST_SECRET", "").strip() or None,
     }
+
+
+def load_authorizer_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The authorizer's own configuration: only its function reads it."""
+    env = os.environ if env is None else env
+    settings = {
+        "auth_mode": _choice(env, "AUTH_MODE", "none", AUTH_MODES),
+        "jwks_url": env.get("AUTH_JWKS_URL", "").strip() or None,
+        "issuer": env.get("AUTH_ISSUER", "").strip() or None,
+        "audience": env.get("AUTH_AUDIENCE", "").strip() or None,
+        "hs256_secret": env.get("AUTH_HS256_SECRET", "").strip() or None,
+        "hs256_secret_arn": env.get("AUTH_HS256_SECRET_ARN", "").strip() or None,
+        "algorithms": _algorithms(env),
+        "agent_group": env.get("AUTH_AGENT_GROUP", "").strip() or "support-agents",
+        "guest_secret": env.get("AUTH_GUEST_SECRET", "").strip() or None,
+        "region": (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1").strip(),
+    }
+    has_secret = settings["hs256_secret"] or settings["hs256_secret_arn"]
+    if settings["auth_mode"] == "jwt" and not (settings["jwks_url"] or has_secret):
+        raise ConfigurationError(
+            "AUTH_MODE=jwt needs AUTH_JWKS_URL (with AUTH_ISSUER) or AUTH_HS256_SECRET(_ARN)"
+        )
+    if settings["jwks_url"] and not settings["issuer"]:
+        raise ConfigurationError("AUTH_JWKS_URL needs AUTH_ISSUER: keys alone do not say who issued a token")
+    if settings["hs256_secret"] and settings["hs256_secret_arn"]:
+        raise ConfigurationError("set AUTH_HS256_SECRET or AUTH_HS256_SECRET_ARN, not both")
+    return settings
+
+
+def _algorithms(env: Mapping[str, str]) -> tuple[str, ...]:
+    """AUTH_ALGORITHMS narrows what the configured keys allow: RS256 and ES256 with a key set,
+    HS256 with a shared secret. It can never add one (nor ``none``)."""
+    configured: list[str] = []
+    if env.get("AUTH_JWKS_URL", "").strip():
+        configured += ["RS256", "ES256"]
+    if env.get("AUTH_HS256_SECRET", "").strip() or env.get("AUTH_HS256_SECRET_ARN", "").strip():
+        configured.append("HS256")
+    raw = env.get("AUTH_ALGORITHMS", "").strip()
+    if not raw:
+        return tuple(configured)
+    wanted = [a.strip() for a in raw.split(",") if a.strip()]
+    refused = [a for a in wanted if a not in configured]
+    if refused:
+        raise ConfigurationError(
+            f"AUTH_ALGORITHMS names {', '.join(refused)}, which no configured key allows "
+            f"(allowed: {', '.join(configured) or 'none configured'})"
+        )
+    return tuple(wanted)

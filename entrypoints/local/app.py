@@ -12,8 +12,10 @@ from aiohttp import WSCloseCode, web
 from entrypoints.container import get_container
 from entrypoints.inprocess import InProcessWorkers
 from entrypoints.local import admin
+from entrypoints.local.authorization import LocalAuthorizer
 from entrypoints.local.connections import ConnectionRegistry
 from entrypoints.local.environment import ServeOptions, display_host
+from entrypoints.local.guards import loopback_management_api, same_origin_only
 from entrypoints.local.lambda_runtime import LambdaInvoker
 from entrypoints.local.management_api import ManagementApi
 from entrypoints.local.streams import StreamWorkers
@@ -35,8 +37,13 @@ def make_app(
     it (``set_container``) before the first connection."""
     registry = ConnectionRegistry()
     invoker = invoker or LambdaInvoker(region, workers=options.workers)
-    gateway = WebSocketGateway(registry, invoker, f"{display_host(options.host)}:{port}")
-    app = web.Application()
+    gateway = WebSocketGateway(
+        registry,
+        invoker,
+        f"{display_host(options.host)}:{port}",
+        LocalAuthorizer(options.auth or "guest", region),
+    )
+    app = web.Application(middlewares=[same_origin_only(options), loopback_management_api(options)])
     app[REGISTRY] = registry
     app[INVOKER] = invoker
     app.router.add_get("/", _index)

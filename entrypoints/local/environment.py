@@ -30,6 +30,8 @@ class ServeOptions:
     endpoint_url: str | None = None  # DynamoDB endpoint (a moto server, DynamoDB Local)
     llm: str | None = None  # fake | bedrock; None: LLM_PROVIDER, else fake
     workers: int = 64
+    auth: str | None = None  # jwt | guest | none; None: AUTH_MODE, else guest
+    open_management_api: bool = False  # answer /@connections from any address, not only loopback
 
     def resolved(self, env: Mapping[str, str]) -> ServeOptions:
         """Flags win; the CONTRACT's environment fills what they leave out."""
@@ -37,6 +39,7 @@ class ServeOptions:
             self,
             store=(self.store or env.get("SESSION_STORE", "").strip().lower() or "memory"),
             llm=(self.llm or env.get("LLM_PROVIDER", "").strip().lower() or "fake"),
+            auth=(self.auth or env.get("AUTH_MODE", "").strip().lower() or "guest"),
             endpoint_url=self.endpoint_url
             or env.get("AWS_ENDPOINT_URL_DYNAMODB")
             or env.get("AWS_ENDPOINT_URL")
@@ -77,6 +80,7 @@ def server_environment(options: ServeOptions, port: int, env: Mapping[str, str])
         "WEBSOCKET_CALLBACK_URL": f"http://{display_host(callback_host(options.host))}:{port}",
         "SESSION_STORE": options.store or "memory",
         "LLM_PROVIDER": options.llm or "fake",
+        "AUTH_MODE": options.auth or "guest",
     }
     if options.endpoint_url and options.endpoint_url != env.get("AWS_ENDPOINT_URL"):
         changes["AWS_ENDPOINT_URL_DYNAMODB"] = options.endpoint_url

@@ -10,6 +10,7 @@ import sys
 
 from aiohttp import web
 
+from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
 from entrypoints.container import Container, build_container, set_container
 from entrypoints.lambda_logging import logger as lambda_logger
 from entrypoints.local.app import make_app
@@ -32,6 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--llm", choices=("fake", "bedrock"), help="model (default: LLM_PROVIDER, else fake)")
     parser.add_argument("--workers", type=int, default=64, help="threads running handlers (default 64)")
+    parser.add_argument(
+        "--auth",
+        choices=("jwt", "guest", "none"),
+        help="who may connect: tokens only, guests too, or the query string's customer_id "
+        "(default: AUTH_MODE, else guest)",
+    )
+    parser.add_argument(
+        "--open-management-api",
+        action="store_true",
+        help="answer /@connections from any address (default: loopback callers only)",
+    )
 
 
 def configure_logging() -> None:
@@ -63,7 +75,7 @@ def banner(options: ServeOptions, port: int) -> str:
     base = f"{display_host(options.host)}:{port}"
     return "\n".join(
         [
-            f"MangaAssist is running ({options.store} store, {options.llm} model)",
+            f"MangaAssist is running ({options.store} store, {options.llm} model, {options.auth} auth)",
             f"  chat page       http://{base}/",
             f"  WebSocket       ws://{base}/ws",
             f"  Management API  http://{base}/@connections/{{connection_id}}",
@@ -81,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         endpoint_url=args.endpoint_url,
         llm=args.llm,
         workers=args.workers,
+        auth=args.auth,
+        open_management_api=args.open_management_api,
     ).resolved(os.environ)
     try:
         listener = listen(options.host, options.port)
@@ -92,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         container = build_container(dict(os.environ))
         prepare(container)
-    except (ConfigurationError, NotImplementedError) as error:
+        # The authorizer's configuration too, so that a token setup that cannot work says so now.
+        authorizer = build_authorizer_container(dict(os.environ))
+        authorizer.authenticate()
+        set_authorizer_container(authorizer)
+    except (ConfigurationError, NotImplementedError, ValueError) as error:
         print(f"cannot start: {error}", file=sys.stderr)
         listener.close()
         return 2
@@ -104,5 +122,6 @@ def run(args: argparse.Namespace) -> int:
         web.run_app(app, sock=listener, print=None, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
     finally:
         set_container(None)
+        set_authorizer_container(None)
     print("stopped", flush=True)
     return 0

@@ -10,6 +10,7 @@ import logging
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from entrypoints.credentials import SUBPROTOCOL
 from entrypoints.local.apigw_events import (
     ConnectionFacts,
     apigw_id,
@@ -19,6 +20,7 @@ from entrypoints.local.apigw_events import (
     message_event,
     now_ms,
 )
+from entrypoints.local.authorization import LocalAuthorizer
 from entrypoints.local.connections import ConnectionRegistry, LocalConnection
 from entrypoints.local.lambda_runtime import LambdaInvoker
 
@@ -37,19 +39,32 @@ NO_STATUS = 1005  # RFC 6455: a close frame without a status code
 
 
 class WebSocketGateway:
-    def __init__(self, registry: ConnectionRegistry, invoker: LambdaInvoker, domain_name: str) -> None:
+    def __init__(
+        self,
+        registry: ConnectionRegistry,
+        invoker: LambdaInvoker,
+        domain_name: str,
+        authorizer: LocalAuthorizer | None = None,
+    ) -> None:
         self._registry = registry
         self._invoker = invoker
         self._domain_name = domain_name
+        self._authorizer = authorizer
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
+        # A client that offers our subprotocol (a browser sending its token in it) gets it selected,
+        # as $connect's answer selects it in API Gateway.
+        socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, protocols=(SUBPROTOCOL,))
         if not socket.can_prepare(request).ok:
             return web.json_response(
                 {"message": "Upgrade Required"}, status=426, headers={"Upgrade": "websocket"}
             )
         facts = self._facts(request)
-        status = await self._invoker.invoke("$connect", connect_event(facts))
+        event = connect_event(facts)
+        refusal = await self._authorizer.admit(event) if self._authorizer else None
+        if refusal is not None:
+            return refusal
+        status = await self._invoker.invoke("$connect", event)
         if not 200 <= status < 300:
             log.info("handshake refused: $connect answered %s", status)
             refused = status if 400 <= status < 600 else 403

@@ -23,11 +23,12 @@ import boto3
 from attrs import field, frozen
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-SERVICES = ("dynamodb", "sqs", "apigatewaymanagementapi", "bedrock-runtime")
+SERVICES = ("dynamodb", "sqs", "apigatewaymanagementapi", "bedrock-runtime", "secretsmanager")
 REPLY = "Volume 3 ships on Friday."
 
 # What a resource is, in the template's words: ("table", logical id), ("index", index name),
-# ("stream", table logical id), ("queue", logical id), ("connections", HTTP method), ("model", param).
+# ("stream", table logical id), ("queue", logical id), ("connections", HTTP method), ("model", param),
+# ("secret", param).
 Resource = tuple[str, str]
 Need = tuple[str, Resource]
 
@@ -128,6 +129,8 @@ def needs(call: Call, names: Mapping[str, str]) -> set[Need]:
         if not call.path.startswith("/@connections/"):
             raise UnknownCall(f"Management API path {call.path}")
         return {("execute-api:ManageConnections", ("connections", call.method))}
+    if call.service == "secretsmanager" and call.operation == "GetSecretValue":
+        return {("secretsmanager:GetSecretValue", ("secret", _name(names, body["SecretId"])))}
     if call.service == "bedrock-runtime":
         model = call.path.split("/")[2]  # /model/{modelId}/converse(-stream)
         if call.operation not in BEDROCK_ACTIONS:

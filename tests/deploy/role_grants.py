@@ -25,6 +25,9 @@ MODEL = re.compile(
     r"(foundation-model|inference-profile)/"
 )
 
+# Parameters that name a Secrets Manager secret by ARN.
+SECRET_PARAMETERS = ("AuthHs256SecretArn",)
+
 # What Lambda's pollers need, by event source (AWS's AWSLambdaSQSQueueExecutionRole and
 # AWSLambdaDynamoDBExecutionRole managed policies, and the on-failure destination's SendMessage).
 SQS_POLLER = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -46,7 +49,7 @@ def role_grants(translated: Mapping[str, Any], function: str) -> set[Need]:
     if role != {"Fn::GetAtt": [f"{function}Role", "Arn"]}:
         raise UnreadablePolicy(f"{function}: a role not made by SAM from its Policies: {role!r}")
     grants: set[Need] = set()
-    for policy in resources[f"{function}Role"]["Properties"].get("Policies", []):
+    for policy in _branches(resources[f"{function}Role"]["Properties"].get("Policies", [])):
         for statement in policy["PolicyDocument"]["Statement"]:
             if statement.get("Effect") != "Allow" or set(statement) - {"Effect", "Action", "Resource", "Sid"}:
                 raise UnreadablePolicy(f"{function}: only plain Allow statements are read: {statement!r}")
@@ -56,6 +59,18 @@ def role_grants(translated: Mapping[str, Any], function: str) -> set[Need]:
                     (action, found) for action in actions for found in classify(resource, resources)
                 )
     return grants
+
+
+def _branches(policies: list[Any]) -> list[Any]:
+    """A policy under ``Fn::If`` is read as granted: its condition holds in some deployment."""
+    found = []
+    for policy in policies:
+        if isinstance(policy, Mapping) and set(policy) == {"Fn::If"}:
+            _, then, otherwise = policy["Fn::If"]
+            found += [b for b in (then, otherwise) if b != {"Ref": "AWS::NoValue"}]
+        else:
+            found.append(policy)
+    return found
 
 
 def allows(grants: set[Need], need: Need) -> bool:
@@ -82,6 +97,8 @@ def classify(resource: Any, resources: Mapping[str, Any]) -> list[Resource]:
             return [("stream", logical)]
         if (kind, attribute) == ("AWS::SQS::Queue", "Arn"):
             return [("queue", logical)]
+    if isinstance(resource, Mapping) and set(resource) == {"Ref"} and resource["Ref"] in SECRET_PARAMETERS:
+        return [("secret", resource["Ref"])]
     if isinstance(resource, Mapping) and "Fn::Sub" in resource:
         sub = resource["Fn::Sub"]
         text = sub if isinstance(sub, str) else sub[0]

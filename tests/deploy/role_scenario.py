@@ -1,16 +1,20 @@
 """Representative traffic through every function of the template, each path its code can take in
 production that needs a permission: new and resumed connections, new and repeated messages, history,
 session, a reply the table refuses (queued to SQS) and its replay, a rolled summary, a handoff from the
-client and from the agent console, an expiry. Each step checks that it did what it should, so that a
-call missing from the recording means a path not taken, never a path that failed silently."""
+client and from the agent console, an expiry; every handshake through the authorizer. Each step
+checks that it did what it should, so that a call missing from the recording means a path not taken,
+never a path that failed silently."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from joserfc import jwk, jwt
 
 from tests.aws import partition_items
 from tests.deploy.event_filter import passes
-from tests.deploy.role_traffic import TABLE, Deployment, Function, mapping_of
+from tests.deploy.role_traffic import API_ID, HS256_SECRET, TABLE, Deployment, Function, mapping_of
 from tests.deploy.stream_source import batch, sort_key, ttl_expiry
 from tests.dynamodb.faults import InjectedFaults, reply_transaction
 from tests.harness import connect_event, disconnect_event, message_event
@@ -21,7 +25,7 @@ OK: dict[str, Any] = {"batchItemFailures": []}
 def run_traffic(d: Deployment) -> None:
     connect, message = d["ConnectFunction"], d["MessageFunction"]
 
-    _ok(connect(connect_event("conn-1", "cust-1")))
+    _ok(connect(authorized_connect(d, "conn-1", "cust-1")))
     session_id = _session(message, "conn-1", resumed=False)
     _say(message, "conn-1", "Frieren vol 3?", "m-1")
     _say(message, "conn-1", "Frieren vol 3?", "m-1")
@@ -36,7 +40,7 @@ def run_traffic(d: Deployment) -> None:
     assert faults.injected, "the reply write was not refused"
 
     _ok(d["DisconnectFunction"](disconnect_event("conn-1")))
-    _ok(connect(connect_event("conn-2", "cust-1", session_id)))
+    _ok(connect(authorized_connect(d, "conn-2", "cust-1", session_id)))
     assert _session(message, "conn-2", resumed=True) == session_id
 
     queued = d.sqs_event("RetryQueue")
@@ -67,10 +71,27 @@ def run_traffic(d: Deployment) -> None:
     assert partition(d, session_id) == [], "a late replay brought an expired session back"
 
 
+def authorized_connect(
+    d: Deployment, connection_id: str, customer_id: str, session_id: str | None = None
+) -> dict[str, Any]:
+    """The handshake as API Gateway runs it with the template's authorizer (AuthMode jwt, HS256 by
+    secret ARN): the authorizer's Allow, then ``$connect`` with its word in requestContext.authorizer."""
+    now = int(time.time())
+    key = jwk.OctKey.import_key(HS256_SECRET.encode())
+    token = jwt.encode({"alg": "HS256"}, {"sub": customer_id, "exp": now + 300}, key)
+    request = connect_event(connection_id, None, session_id)
+    request.update(type="REQUEST", methodArn=f"arn:aws:execute-api:us-east-1:1:{API_ID}/prod/$connect")
+    request["headers"]["Authorization"] = f"Bearer {token}"
+    decision = d["AuthorizerFunction"](request)
+    assert decision["policyDocument"]["Statement"][0]["Effect"] == "Allow", decision
+    context = {**decision["context"], "principalId": decision["principalId"]}
+    return connect_event(connection_id, None, session_id, authorizer=context)
+
+
 def _handoffs(d: Deployment) -> None:
     """The agent console's three actions on a session of their own, and a customer message between."""
     handoff, message = d["HandoffFunction"], d["MessageFunction"]
-    _ok(d["ConnectFunction"](connect_event("conn-3", "cust-2")))
+    _ok(d["ConnectFunction"](authorized_connect(d, "conn-3", "cust-2")))
     session_id = _session(message, "conn-3", resumed=False)
     _say(message, "conn-3", "Refund?", "m-3")
     agent = {"session_id": session_id, "agent_id": "agent-7"}

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 from dependency_injector import providers
 
+from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
 from entrypoints.container import build_container, set_container
 from tests.deploy.aws_calls import CallRecorder
 from tests.deploy.conftest import functions, sam_template
@@ -26,8 +27,11 @@ from tests.deploy.stream_source import TableStream, batch
 REGION = "us-east-1"
 TABLE = "manga-assist-roles"
 API_ID = "abc123"
-# Template parameters set otherwise than their defaults, so that short traffic reaches every path.
+# Template parameters set otherwise than their defaults, so that short traffic reaches every path
+# (the authorizer's HS256 secret, read by ARN, is created on moto and named by the Deployment).
 PARAMETERS = {"SummaryEveryTurns": "2"}
+HS256_SECRET = "the-store-backend-and-the-authorizer-share-this"
+DYNAMIC_REFERENCE = re.compile(r"^\{\{resolve:secretsmanager:(?P<arn>[^}]+):SecretString\}\}$")
 QUEUES = ("RetryDeadLetterQueue", "RetryQueue", "StreamFailureQueue")
 
 
@@ -37,13 +41,22 @@ class Function:
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
         self.recorder = CallRecorder(REGION)
-        self.container = build_container(env)
-        self.container.adapters.boto_session.override(providers.Object(self.recorder.session))
         module, _, attribute = functions()[name]["Handler"].rpartition(".")
         self._handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module), attribute)
+        self.container: Any
+        self.authorizer: Any = None
+        if module == "entrypoints.authorizer":  # its own container (entrypoints/authorizer_container.py)
+            self.authorizer = build_authorizer_container(env)
+            self.authorizer.boto_session.override(providers.Object(self.recorder.session))
+        else:
+            self.container = build_container(env)
+            self.container.adapters.boto_session.override(providers.Object(self.recorder.session))
 
     def __call__(self, event: Any) -> Any:
-        set_container(self.container)
+        if self.authorizer is not None:
+            set_authorizer_container(self.authorizer)
+        else:
+            set_container(self.container)
         return self._handler(event, None)
 
 
@@ -58,6 +71,11 @@ class Deployment:
 
         create_table(self.dynamodb, TABLE)
         self.queues = {name: self.sqs.create_queue(QueueName=name)["QueueUrl"] for name in QUEUES}
+        self.secrets = boto3.client("secretsmanager", region_name=REGION)
+        hs256_arn = self.secrets.create_secret(Name="store-backend-hs256", SecretString=HS256_SECRET)["ARN"]
+        self.parameters = {**PARAMETERS, "AuthHs256SecretArn": hs256_arn}
+        # What CloudFormation makes of the template's own secret (its value is resolved at deploy).
+        guest = self.secrets.create_secret(Name="guest-secret", SecretString="g" * 64)["ARN"]
         dlq_arn = self._arn("RetryDeadLetterQueue")
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
         self.sqs.set_queue_attributes(
@@ -65,7 +83,8 @@ class Deployment:
             Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "0"},
         )
         model_id = str(sam_template()["Parameters"]["ModelId"]["Default"])
-        self.names = {TABLE: "SessionTable", model_id: "ModelId"}
+        self.names = {TABLE: "SessionTable", model_id: "ModelId", hs256_arn: "AuthHs256SecretArn"}
+        self._guest_secret_arn = guest
         self.names.update({url: name for name, url in self.queues.items()})
         self.functions = {name: Function(name, self.environment(name)) for name in functions()}
         self.stream = TableStream(self.dynamodb, TABLE, REGION)
@@ -80,13 +99,19 @@ class Deployment:
         parameters = sam_template()["Parameters"]
         refs = {"SessionTable": TABLE, "RetryQueue": self.queues["RetryQueue"], "WebSocketApi": API_ID}
         refs.update({"AWS::Region": REGION, "AWS::URLSuffix": "amazonaws.com"})
-        refs.update({p: str(PARAMETERS.get(p, spec.get("Default", ""))) for p, spec in parameters.items()})
+        refs["GuestSecret"] = self._guest_secret_arn
+        refs.update(
+            {p: str(self.parameters.get(p, spec.get("Default", ""))) for p, spec in parameters.items()}
+        )
         if isinstance(value, str):
             return value
         if isinstance(value, Mapping) and set(value) == {"Ref"}:
             return refs[value["Ref"]]
         if isinstance(value, Mapping) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-            return re.sub(r"\$\{([^}]+)\}", lambda m: refs[m[1]], value["Fn::Sub"])
+            resolved = re.sub(r"\$\{([^}]+)\}", lambda m: refs[m[1]], value["Fn::Sub"])
+            if reference := DYNAMIC_REFERENCE.match(resolved):  # CloudFormation resolves it, not the code
+                return str(self.secrets.get_secret_value(SecretId=reference["arn"])["SecretString"])
+            return resolved
         raise AssertionError(f"an environment value of a shape this test does not resolve: {value!r}")
 
     def _arn(self, queue: str) -> str:

@@ -22,7 +22,7 @@ from tests.deploy.role_traffic import Deployment
 # Granted on purpose though no test makes the call: (function, action, resource) -> why.
 GRANTED_UNEXERCISED: dict[tuple[str, str, tuple[str, str]], str] = {}
 # Least privilege is checked for these actions: all the template grants besides logging.
-LEAST_PRIVILEGE = ("dynamodb:", "sqs:", "bedrock:", "execute-api:")
+LEAST_PRIVILEGE = ("dynamodb:", "sqs:", "bedrock:", "execute-api:", "secretsmanager:")
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ ALLOWED_WARNINGS: dict[str, str] = {}
 
 CONTRACT_MODULES = {
     "connect", "message", "disconnect", "turn_writer", "summary_generator", "session_cleanup", "handoff",
+    "authorizer",
 }  # fmt: skip
 
 
@@ -53,7 +54,7 @@ def test_translation_keeps_every_function_and_no_managed_policy_but_basic_loggin
         ], f"{name}: a managed policy grants more than this function uses"
 
 
-def test_functions_are_the_contract_s_seven_on_the_runtime_the_package_is_built_for() -> None:
+def test_functions_are_the_contract_s_eight_on_the_runtime_the_package_is_built_for() -> None:
     modules = {
         props["Handler"].removeprefix("entrypoints.").removesuffix(".handler")
         for props in functions().values()

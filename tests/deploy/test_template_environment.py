@@ -25,6 +25,24 @@ LOCAL_ONLY_PREFIXES = {
     "FAKE_LLM_": "pace of the fake model; the template runs Bedrock (LLM_PROVIDER=bedrock)",
     "AWS_ENDPOINT_URL": "boto3's endpoint overrides for moto and local stacks; in AWS the real endpoints",
 }
+# Read by one function's code only: set on exactly those functions (a secret nowhere else).
+AUTHORIZER_ONLY = (
+    "AUTH_JWKS_URL",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_HS256_SECRET_ARN",
+    "AUTH_ALGORITHMS",
+)
+SCOPED: dict[str, set[str]] = {
+    **{name: {"AuthorizerFunction"} for name in (*AUTHORIZER_ONLY, "AUTH_AGENT_GROUP")},
+    # The authorizer reads guests' resume tokens back; the message function issues them.
+    "AUTH_GUEST_SECRET": {"AuthorizerFunction", "MessageFunction"},
+}
+NEVER_IN_THE_TEMPLATE = {
+    "AUTH_HS256_SECRET": "local runs only: in AWS the secret is read by ARN, never put in an environment",
+}
+# Unset, the code's default is the contract's for tests and local runs; the template deploys otherwise.
+DEFAULTS_DIFFER = {"AUTH_MODE": "unset means none (tests, local runs); the template deploys jwt or guest"}
 # Set by the template, read by libraries rather than by our code.
 READ_BY_LIBRARIES = {
     "POWERTOOLS_METRICS_NAMESPACE": "Powertools Metrics: the CloudWatch namespace of our metrics",
@@ -34,7 +52,12 @@ READ_BY_LIBRARIES = {
 
 
 def exempt(name: str) -> bool:
-    return name in PROVIDED_BY_LAMBDA or name.startswith(tuple(LOCAL_ONLY_PREFIXES))
+    return (
+        name in PROVIDED_BY_LAMBDA
+        or name in SCOPED
+        or name in NEVER_IN_THE_TEMPLATE
+        or name.startswith(tuple(LOCAL_ONLY_PREFIXES))
+    )
 
 
 def environment_of(function: str) -> dict[str, Any]:
@@ -63,6 +86,19 @@ def test_every_variable_the_code_reads_is_set(function: str, read_by_code: dict[
     assert missing == {}, f"{function}: set these in template.yaml (Globals) or list them here with a reason"
 
 
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_a_scoped_variable_is_set_where_it_is_read_and_nowhere_else(
+    name: str, read_by_code: dict[str, list[Any]]
+) -> None:
+    assert name in read_by_code
+    assert {f for f in functions() if name in environment_of(f)} == SCOPED[name]
+
+
+def test_no_function_is_given_what_must_never_be_in_the_template() -> None:
+    for function in functions():
+        assert not set(environment_of(function)) & set(NEVER_IN_THE_TEMPLATE), function
+
+
 def test_the_template_sets_nothing_that_nobody_reads(read_by_code: dict[str, list[Any]]) -> None:
     for function in functions():
         unread = set(environment_of(function)) - set(read_by_code) - set(READ_BY_LIBRARIES)
@@ -74,6 +110,8 @@ def test_parameters_default_to_the_code_s_own_defaults() -> None:
     parameters = sam_template()["Parameters"]
     unset = load_settings({})
     for name, value in environment_of("MessageFunction").items():
+        if name in DEFAULTS_DIFFER:
+            continue
         if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
             default = str(parameters[value["Ref"]]["Default"])
             assert load_settings({name: default}) == unset, f"{name}: parameter default {default!r}"

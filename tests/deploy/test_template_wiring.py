@@ -16,7 +16,14 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def statements(function: str) -> list[dict[str, Any]]:
-    return [s for policy in functions()[function]["Policies"] for s in policy["Statement"]]
+    """Every statement of the function's policies, those under a condition (``Fn::If``) included."""
+    found = []
+    for policy in functions()[function]["Policies"]:
+        branches = policy["Fn::If"][1:] if "Fn::If" in policy else [policy]
+        for branch in branches:
+            if branch != {"Ref": "AWS::NoValue"}:
+                found += branch["Statement"]
+    return found
 
 
 def actions(function: str) -> set[str]:
@@ -88,24 +95,72 @@ def test_event_sources_report_partial_failures_and_give_up_boundedly() -> None:
 
 def test_every_function_has_error_and_throttle_alarms_and_queues_their_depth_alarm() -> None:
     watched = {
-        (a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"].get("Ref")
-         or a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0])
+        (a["Properties"]["MetricName"], _named(a["Properties"]["Dimensions"][0]["Value"]))
         for a in resources("AWS::CloudWatch::Alarm").values()
-    }  # fmt: skip
-    for function in functions():
+    }
+    for function in set(functions()) - {"AuthorizerFunction"}:
         assert {("Errors", function), ("Throttles", function)} <= watched
+    # The authorizer raises to refuse (API Gateway's 401), so its Errors count refusals: its faults
+    # are the metric it writes, and a spike of refusals shows in the API's ClientError.
+    assert {("AuthorizerFailures", "manga-assist"), ("Throttles", "AuthorizerFunction")} <= watched
+    assert {("ClientError", "WebSocketApi"), ("ExecutionError", "WebSocketApi")} <= watched
     assert ("ApproximateNumberOfMessagesVisible", "RetryDeadLetterQueue") in watched
     assert ("ApproximateNumberOfMessagesVisible", "StreamFailureQueue") in watched
     assert {("IteratorAge", "SummaryGeneratorFunction"), ("IteratorAge", "SessionCleanupFunction")} <= watched
 
 
-def test_authorizer_is_optional_and_guards_connect_only() -> None:
+def _named(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return str(value.get("Ref") or value["Fn::GetAtt"][0])
+
+
+def test_the_built_in_authorizer_guards_connect_only() -> None:
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"] for r in resources("AWS::ApiGatewayV2::Route").values()
     }
     assert set(routes) == {"$connect", "$default", "$disconnect"}
-    assert routes["$connect"]["AuthorizationType"] == {"Fn::If": ["HasAuthorizer", "CUSTOM", "NONE"]}
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert routes["$connect"]["AuthorizerId"] == {"Ref": "ConnectAuthorizer"}
     assert "AuthorizationType" not in routes["$default"] and "AuthorizationType" not in routes["$disconnect"]
     (authorizer,) = resources("AWS::ApiGatewayV2::Authorizer").values()
-    assert authorizer["Condition"] == "HasAuthorizer"
-    assert authorizer["Properties"]["AuthorizerType"] == "REQUEST"
+    assert "Condition" not in authorizer
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "REQUEST"
+    assert "${AuthorizerFunction.Arn}" in props["AuthorizerUri"]["Fn::Sub"]
+    # An identity source would refuse a guest (no credential at all) before the authorizer runs.
+    assert "IdentitySource" not in props
+
+
+def test_auth_defaults_to_jwt_and_never_offers_none() -> None:
+    mode = sam_template()["Parameters"]["AuthMode"]
+    assert mode["Default"] == "jwt" and "none" not in mode["AllowedValues"]
+
+
+def test_jwt_mode_cannot_deploy_without_keys() -> None:
+    rule = sam_template()["Rules"]["JwtModeNeedsKeys"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "jwt"]}
+    (assertion,) = rule["Assertions"]
+    named = str(assertion["Assert"])
+    assert "AuthJwksUrl" in named and "AuthHs256SecretArn" in named
+    issuer = sam_template()["Rules"]["KeySetNeedsIssuer"]["Assertions"][0]["Assert"]
+    assert issuer == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AuthIssuer"}, ""]}]}
+
+
+def test_stage_access_logs_are_json_without_query_strings_or_tokens() -> None:
+    import json
+
+    (stage,) = resources("AWS::ApiGatewayV2::Stage").values()
+    settings = stage["Properties"]["AccessLogSettings"]
+    fields = json.loads(settings["Format"])
+    assert {"requestId", "routeKey", "status", "connectionId", "authorizerError"} <= set(fields)
+    variables = " ".join(fields.values()).lower()
+    for leak in (
+        "querystring",
+        "header",
+        "authorization",
+        "token",
+        "principalid",
+        "$context.authorizer.context",
+    ):
+        assert leak not in variables, leak

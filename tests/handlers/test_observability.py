@@ -87,3 +87,54 @@ def test_a_model_failure_is_an_error_line_and_a_metric_without_content(connected
     }
     assert [line.get("kind") for line in metrics if "ModelFailures" in line] == ["ModelUnavailable"]
     assert all(SECRET not in json.dumps(entry) for entry in logs + metrics)
+
+
+def _logged(call: Any) -> str:
+    """Everything a call wrote: the handlers' JSON lines, EMF metrics and the standard loggers."""
+    import logging
+
+    stdout = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(stdout)
+    plain = logging.StreamHandler(stdout)
+    logging.getLogger().addHandler(plain)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.suppress(Exception):
+            call()
+    finally:
+        handler.setStream(previous)
+        logging.getLogger().removeHandler(plain)
+    return stdout.getvalue()
+
+
+@pytest.mark.parametrize("carrier", ["header", "subprotocol", "query"])
+def test_a_credential_is_never_logged_whether_it_verifies_or_not(carrier: str) -> None:
+    """The token (or any part of it: its signature alone is a secret's proof) never reaches a log,
+    when it lets the caller in, when it is refused, and when $connect runs after it."""
+    from entrypoints import authorizer, connect
+    from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
+    from tests.adversarial.test_authorizer import authorizer_event
+    from tests.harness import connect_event
+    from tests.issuer import HS256_SECRET, sign_hs256
+
+    set_authorizer_container(
+        build_authorizer_container({"AUTH_MODE": "jwt", "AUTH_HS256_SECRET": HS256_SECRET})
+    )
+    try:
+        good = sign_hs256({"sub": "cust-log", "exp": 4_000_000_000}, HS256_SECRET.encode())
+        bad = sign_hs256({"sub": "cust-log", "exp": 4_000_000_000}, b"not-the-secret-at-all-0123456789")
+        expired = sign_hs256({"sub": "cust-log", "exp": 1}, HS256_SECRET.encode())
+        for token in (good, bad, expired, "x" * 9000):
+            event = authorizer_event(token, carrier)
+            written = _logged(lambda e=event: authorizer.handler(e, None))
+            written += _logged(
+                lambda e=event: connect.handler(
+                    {**connect_event("connLog01=", authorizer={"customer_id": "cust-log"}), **e}, None
+                )
+            )
+            assert "connection" in written, "the handlers logged nothing: this test would prove nothing"
+            for part in {token, *token.split(".")} - {""}:
+                if len(part) > 12:
+                    assert part not in written, f"a credential ({carrier}) reached the log"
+    finally:
+        set_authorizer_container(None)

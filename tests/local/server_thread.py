@@ -11,7 +11,9 @@ from typing import Any
 import boto3
 import pytest
 from aiohttp import web
+from attrs import evolve
 
+from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
 from entrypoints.container import Container, build_container, set_container
 from entrypoints.local.app import REGISTRY, make_app
 from entrypoints.local.environment import ServeOptions, server_environment
@@ -20,7 +22,9 @@ from entrypoints.local.serve import listen
 
 class ServerThread:
     def __init__(self, options: ServeOptions, monkeypatch: pytest.MonkeyPatch, **container_env: str) -> None:
-        self.options = options.resolved(os.environ)
+        # A test that names no mode speaks for its customer in the query string (AUTH_MODE=none);
+        # the authentication tests say which mode they run.
+        self.options = evolve(options, auth=options.auth or "none").resolved(os.environ)
         self._listener = listen("127.0.0.1", 0)
         self.port: int = self._listener.getsockname()[1]
         for name, value in {
@@ -29,6 +33,7 @@ class ServerThread:
         }.items():
             monkeypatch.setenv(name, value)
         self.container: Container = build_container(dict(os.environ))
+        self.authorizer = build_authorizer_container(dict(os.environ))
         self.app = make_app(self.options, self.port, self.container.config.region())
         self._loop = asyncio.new_event_loop()
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
@@ -58,6 +63,7 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         set_container(self.container)
+        set_authorizer_container(self.authorizer)
         self._thread.start()
         self.call(self._runner.setup())
         self.call(web.SockSite(self._runner, self._listener).start())
@@ -71,3 +77,4 @@ class ServerThread:
             self._thread.join(timeout=10)
             self._loop.close()
         set_container(None)
+        set_authorizer_container(None)

@@ -23,6 +23,7 @@ def test_defaults_need_no_aws(no_home: Path) -> None:
         "WEBSOCKET_CALLBACK_URL": "http://127.0.0.1:8080",
         "SESSION_STORE": "memory",
         "LLM_PROVIDER": "fake",
+        "AUTH_MODE": "guest",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -67,9 +68,11 @@ def test_dynamodb_at_an_endpoint(no_home: Path) -> None:
 def test_flags_win_and_the_environment_fills_in(no_home: Path) -> None:
     env = {"SESSION_STORE": "dynamodb", "LLM_PROVIDER": "bedrock", "AWS_ENDPOINT_URL_DYNAMODB": "http://db"}
     assert ServeOptions().resolved(env) == ServeOptions(
-        store="dynamodb", llm="bedrock", endpoint_url="http://db"
+        store="dynamodb", llm="bedrock", endpoint_url="http://db", auth="guest"
     )
     assert ServeOptions(store="memory").resolved(env).store == "memory"
+    assert ServeOptions().resolved({"AUTH_MODE": "jwt"}).auth == "jwt"
+    assert ServeOptions(auth="none").resolved({"AUTH_MODE": "jwt"}).auth == "none"
 
 
 def test_a_wildcard_address_calls_back_on_loopback(no_home: Path) -> None:
