@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "capacity": ("entrypoints.commands.capacity", "DynamoDB capacity and monthly cost for a message rate"),
     "inspect": ("entrypoints.commands.inspect", "a session's timeline: states, turns, summaries, handoffs"),
     "redrive": ("entrypoints.commands.redrive", "move or replay failed writes from the dead-letter queue"),
+    "token": ("entrypoints.commands.token", "mint a development token for a local `serve --auth jwt`"),
 }
 
 

@@ -17,6 +17,8 @@ from typing import Any, TextIO
 import aiohttp
 from yarl import URL
 
+from entrypoints.credentials import SUBPROTOCOL
+
 DEFAULT_URL = "ws://127.0.0.1:8080/ws"
 ANSWER_TIMEOUT = 120.0
 FINAL_TYPES = {"message", "error", "history", "session", "handoff"}
@@ -25,14 +27,22 @@ HELP = "Type a message and press Enter. /history: the conversation, /human: ask 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default=DEFAULT_URL, help=f"the server's WebSocket (default {DEFAULT_URL})")
-    parser.add_argument("--customer-id", help="who you are (default: a new id for this run)")
+    parser.add_argument(
+        "--token",
+        help="your credential (`manga-assist token`, or a guest's resume token), sent as the subprotocol",
+    )
+    parser.add_argument(
+        "--customer-id", help="who you are, where the server trusts the query string (serve --auth none)"
+    )
     parser.add_argument("--session-id", help="resume this session")
 
 
 def run(args: argparse.Namespace) -> int:
     customer_id = args.customer_id or f"terminal-{uuid.uuid4().hex[:12]}"
     try:
-        return asyncio.run(converse(args.url, customer_id, args.session_id, _stdin_lines(), sys.stdout))
+        return asyncio.run(
+            converse(args.url, customer_id, args.session_id, _stdin_lines(), sys.stdout, token=args.token)
+        )
     except KeyboardInterrupt:
         return 0
 
@@ -45,9 +55,10 @@ def socket_url(url: str, customer_id: str | None, session_id: str | None) -> URL
 class Printer:
     """Renders server frames; tells the input loop when the answer to its last line is complete."""
 
-    def __init__(self, out: TextIO, customer_id: str | None) -> None:
+    def __init__(self, out: TextIO, customer_id: str | None, token: str | None = None) -> None:
         self.out = out
         self.customer_id = customer_id
+        self.token = token
         self.answered = asyncio.Event()
         self.status = "active"  # the session's; "handoff" while a human agent has it
         self._streaming: str | None = None  # the reply being printed
@@ -94,9 +105,12 @@ class Printer:
             return f"! {frame.get('code')}: {frame.get('message')}"
         if kind == "session":
             how = "resumed" if frame.get("resumed") else "new"
+            if isinstance(frame.get("resume_token"), str):  # a guest: this is who they are next time
+                self.token = frame["resume_token"]
+            who = f"--token {self.token}" if self.token else f"--customer-id {self.customer_id}"
             return (
                 f"* session {frame.get('session_id')} ({how}, {frame.get('status')}); resume it with "
-                f"--customer-id {self.customer_id} --session-id {frame.get('session_id')}"
+                f"{who} --session-id {frame.get('session_id')}"
             )
         if kind == "history":
             turns = frame.get("turns") or []
@@ -123,13 +137,20 @@ def frame_for(line: str) -> dict[str, Any] | None:
 
 
 async def converse(
-    url: str, customer_id: str | None, session_id: str | None, lines: AsyncIterator[str], out: TextIO
+    url: str,
+    customer_id: str | None,
+    session_id: str | None,
+    lines: AsyncIterator[str],
+    out: TextIO,
+    token: str | None = None,
 ) -> int:
-    printer = Printer(out, customer_id)
+    printer = Printer(out, customer_id, token)
+    # As a browser sends it: the token rides as the second subprotocol, never in the URL.
+    protocols = (SUBPROTOCOL, token) if token else (SUBPROTOCOL,)
     try:
         async with (
             aiohttp.ClientSession() as http,
-            http.ws_connect(socket_url(url, customer_id, session_id)) as ws,
+            http.ws_connect(socket_url(url, customer_id, session_id), protocols=protocols) as ws,
         ):
             reader = asyncio.create_task(_read(ws, printer))
             await _ask(ws, printer, {"action": "session"})

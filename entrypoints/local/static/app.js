@@ -1,7 +1,10 @@
 // MangaAssist chat page: the WebSocket protocol of CONTRACT §2, no build step, no dependencies.
 import { ConversationView } from "./conversation.js";
 
-const KEYS = { customer: "mangaassist.customer_id", session: "mangaassist.session_id" };
+const KEYS = {
+  customer: "mangaassist.customer_id", session: "mangaassist.session_id", token: "mangaassist.token",
+};
+const SUBPROTOCOL = "manga-assist";
 const HANDOFF_REASON = "The customer asked for a human from the chat page";
 const MAX_BACKOFF_MS = 15000;
 const MAX_AUTO_RETRIES = 4;
@@ -39,9 +42,27 @@ function customerId() {
   return id;
 }
 
+// A token handed to the page in its address fragment (#token=..., which never reaches a server) is
+// kept and taken out of the address; a guest's resume_token is kept the same way. Either travels as
+// the second subprotocol, never in the URL.
+function adoptTokenFromAddress() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token");
+  if (!token) return;
+  localStorage.setItem(KEYS.token, token);
+  localStorage.removeItem(KEYS.session);
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+function subprotocols() {
+  const token = localStorage.getItem(KEYS.token);
+  return token ? [SUBPROTOCOL, token] : [SUBPROTOCOL];
+}
+
 function socketUrl() {
   const url = new URL("/ws", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  // Read only where the server trusts the query string (AUTH_MODE=none, local development).
   url.searchParams.set("customer_id", customerId());
   const session = localStorage.getItem(KEYS.session);
   if (session) url.searchParams.set("session_id", session);
@@ -64,9 +85,12 @@ function connect() {
   clearTimeout(state.timer);
   state.ready = false;
   setStatus("connecting", state.attempts ? "Reconnecting…" : "Connecting…");
-  const socket = new WebSocket(socketUrl());
+  const socket = new WebSocket(socketUrl(), subprotocols());
+  const withToken = Boolean(localStorage.getItem(KEYS.token));
+  let opened = false;
   state.socket = socket;
   socket.addEventListener("open", () => {
+    opened = true;
     state.attempts = 0;
     setStatus("open", "Connected");
     send({ action: "session" });
@@ -78,6 +102,13 @@ function connect() {
     if (state.socket !== socket) return;
     state.socket = null;
     state.ready = false;
+    if (!opened && withToken) {
+      // Refused at the handshake with a token: it expired, or the server restarted with another
+      // secret. Come back without it (as a guest, where the server allows guests).
+      localStorage.removeItem(KEYS.token);
+      localStorage.removeItem(KEYS.session);
+      view.notice("Your sign-in could not be used, so we connected you without it.");
+    }
     scheduleReconnect();
   });
 }
@@ -120,6 +151,7 @@ const HANDLERS = {
   session(frame) {
     const previous = localStorage.getItem(KEYS.session);
     localStorage.setItem(KEYS.session, frame.session_id);
+    if (frame.resume_token) localStorage.setItem(KEYS.token, frame.resume_token);
     setSessionStatus(frame.status);
     if (previous && previous !== frame.session_id && !frame.resumed) {
       clearConversation();
@@ -290,4 +322,5 @@ els.newChat.addEventListener("click", () => {
 });
 window.addEventListener("online", () => { if (!state.socket) { state.attempts = 0; connect(); } });
 
+adoptTokenFromAddress();
 connect();
