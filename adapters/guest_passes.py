@@ -12,10 +12,12 @@ import hmac
 import json
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from application.authentication import GUEST_PREFIX, Unauthenticated
-from application.ports import Clock
+
+if TYPE_CHECKING:  # the authorizer's cold start need not load every port's domain types
+    from application.ports import Clock
 
 GUEST_KID = "manga-assist-guest"
 ISSUER = "manga-assist/guest"

@@ -17,6 +17,12 @@ class SecretUnavailable(VerificationUnavailable):
     """The secret could not be read: nobody is let in meanwhile."""
 
 
+def aws_session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
 def read_secret(session: Any, arn: str, region: str) -> bytes:
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["cold_start", "message_path", "ttft", "gateway"]
+BENCHMARKS = ["cold_start", "authorizer", "message_path", "ttft", "gateway"]
 
 
 def main() -> int:

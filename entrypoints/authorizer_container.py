@@ -24,9 +24,10 @@ def guest_secret(configured: str | None) -> bytes:
 
 
 def _boto_session() -> Any:
-    import boto3  # only a deployment that keeps its secret in Secrets Manager pays for boto3
+    # Only a deployment that keeps its secret in Secrets Manager pays for boto3.
+    from adapters.secrets_manager import aws_session
 
-    return boto3.session.Session()
+    return aws_session()
 
 
 def _hs256_secret(value: str | None, arn: str | None, region: str, session: Any) -> bytes | None:
