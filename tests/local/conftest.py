@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from entrypoints import connect
 from entrypoints.local.environment import ServeOptions
 from tests.local.server_thread import ServerThread
 
@@ -26,3 +28,12 @@ def start_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Serv
 @pytest.fixture
 def server(start_server: Callable[..., ServerThread]) -> ServerThread:
     return start_server()
+
+
+@pytest.fixture
+def connects(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every ``$connect`` event the server passes on (the authorizer's word included), in order."""
+    seen: list[dict[str, Any]] = []
+    real = connect.handler
+    monkeypatch.setattr(connect, "handler", lambda e, c: (seen.append(e), real(e, c))[1])
+    return seen

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from entrypoints import connect
 from entrypoints.commands.token import mint
 from entrypoints.local.environment import ServeOptions
 from tests.local.server_thread import ServerThread
@@ -35,15 +34,6 @@ def page() -> Iterator[Any]:
             yield browser.new_context().new_page()
         finally:
             browser.close()
-
-
-@pytest.fixture
-def connects(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every $connect event the server passes on, to read what the authorizer said."""
-    seen: list[dict[str, Any]] = []
-    real = connect.handler
-    monkeypatch.setattr(connect, "handler", lambda e, c: (seen.append(e), real(e, c))[1])
-    return seen
 
 
 def ask(page: Any, text: str, replies: int) -> None:

@@ -16,7 +16,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from entrypoints import connect
 from entrypoints.cli import main
 from entrypoints.commands.token import mint
 from entrypoints.local.environment import ServeOptions
@@ -30,14 +29,6 @@ SECRET = "local-serve-shared-secret-0123456789"
 async def typed(*lines: str) -> AsyncIterator[str]:
     for line in lines:
         yield line + "\n"
-
-
-@pytest.fixture
-def connects(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    real = connect.handler
-    monkeypatch.setattr(connect, "handler", lambda e, c: (seen.append(e), real(e, c))[1])
-    return seen
 
 
 def test_the_token_command_mints_what_serve_accepts(
