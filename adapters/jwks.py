@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 MAX_JWKS_BYTES = 256 * 1024
 FETCH_SECONDS = 2.0
 REFETCH_INTERVAL = 30.0
+RETRY_AFTER_FAILURE = 5.0  # a blip at the issuer shuts the door for seconds, not for the interval
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 Fetch = Callable[[str, float], bytes]
@@ -81,7 +82,7 @@ class JwksKeys:
         self._refetch_interval = refetch_interval
         self._monotonic = monotonic
         self._keys: dict[str, Mapping[str, Any]] = {}
-        self._fetched_at: float | None = None
+        self._next_fetch_at: float | None = None  # None: never fetched
         self._lock = threading.Lock()
         self.fetches = 0
 
@@ -102,10 +103,12 @@ class JwksKeys:
             self._lock.release()
 
     def _may_fetch(self) -> bool:
-        return self._fetched_at is None or self._monotonic() - self._fetched_at >= self._refetch_interval
+        return self._next_fetch_at is None or self._monotonic() >= self._next_fetch_at
 
     def _refresh(self) -> None:
-        self._fetched_at = self._monotonic()  # a failure counts too: a dead endpoint is not hammered
+        started = self._monotonic()
+        # A failure waits too (a shorter while): a dead endpoint is not hammered by every request.
+        self._next_fetch_at = started + min(RETRY_AFTER_FAILURE, self._refetch_interval)
         self.fetches += 1
         body = self._fetch(self._url, self._seconds)
         try:
@@ -116,4 +119,5 @@ class JwksKeys:
         if not isinstance(keys, list):
             raise JwksUnavailable("the key set has no keys")
         self._keys = {k["kid"]: k for k in keys if isinstance(k, dict) and isinstance(k.get("kid"), str)}
+        self._next_fetch_at = started + self._refetch_interval
         log.info("key set fetched: %d keys", len(self._keys))

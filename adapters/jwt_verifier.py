@@ -26,6 +26,7 @@ LEEWAY_SECONDS = 60
 # A Cognito ID token is ~1 KB, an access token with many groups a few KB: anything near API
 # Gateway's header limit is no token of a real issuer, and is refused before it is parsed.
 MAX_TOKEN_CHARS = 8 * 1024
+MIN_SECRET_BYTES = 32
 ASYMMETRIC = {"RS256": "RSA", "ES256": "EC"}
 SYMMETRIC = ("HS256",)
 
@@ -47,6 +48,8 @@ class JwtVerifier:
             raise ValueError("RS256/ES256 need a key set (AUTH_JWKS_URL)")
         if "HS256" in algorithms and not secret:
             raise ValueError("HS256 needs a shared secret (AUTH_HS256_SECRET or AUTH_HS256_SECRET_ARN)")
+        if secret and len(secret) < MIN_SECRET_BYTES:  # RFC 7518 3.2: a key as long as the hash
+            raise ValueError(f"the HS256 secret must be at least {MIN_SECRET_BYTES} bytes")
         self._algorithms = frozenset(algorithms)
         self._keys = keys
         self._secret = jwk.OctKey.import_key(secret) if secret else None

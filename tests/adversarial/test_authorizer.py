@@ -17,7 +17,7 @@ import pytest
 from dependency_injector import providers
 from yarl import URL
 
-from adapters.jwks import REFETCH_INTERVAL, JwksKeys
+from adapters.jwks import REFETCH_INTERVAL, RETRY_AFTER_FAILURE, JwksKeys
 from entrypoints import authorizer, connect
 from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
 from entrypoints.local.environment import ServeOptions
@@ -202,6 +202,29 @@ def test_a_key_set_endpoint_that_hangs_fails_closed_without_waiting_for_it(
     finally:
         issuer.hang.clear()
         issuer.released.set()
+
+
+def test_after_a_failed_fetch_the_door_opens_again_within_seconds(issuer: Issuer, configure: Any) -> None:
+    container = configure(**issuer.env())
+    clock = [1000.0]
+    keys = JwksKeys(issuer.jwks_url, seconds=0.5, monotonic=lambda: clock[0])
+    container.jwks_keys.override(providers.Object(keys))
+    issuer.hang.set()
+    try:
+        assert authorize(issuer.token())[0] == 401
+    finally:
+        issuer.hang.clear()
+    clock[0] += RETRY_AFTER_FAILURE - 1
+    assert authorize(issuer.token())[0] == 401 and keys.fetches == 1, "not hammered meanwhile"
+    clock[0] += 1
+    assert authorize(issuer.token())[0] == 200 and keys.fetches == 2
+
+
+def test_a_short_hs256_secret_is_refused_at_start_and_lets_nobody_in(issuer: Issuer, configure: Any) -> None:
+    container = configure(AUTH_MODE="jwt", AUTH_HS256_SECRET="too-short")
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        container.authenticate()
+    assert authorize(sign_hs256({"sub": "cust-1", "exp": NOW + 999}, b"too-short"))[0] == 401
 
 
 def test_a_key_set_endpoint_that_is_down_fails_closed(configure: Any) -> None:
