@@ -50,11 +50,16 @@ class ConnectionFacts:
     user_agent: str
     headers: tuple[tuple[str, str], ...]  # as the client sent them, in order
     query: tuple[tuple[str, str], ...]
+    # What the $connect authorizer said (principalId and its context): API Gateway passes it on in
+    # the requestContext of every later event of the connection.
+    authorizer: Mapping[str, Any] | None = None
 
 
 def _request_context(facts: ConnectionFacts, route: str, event_type: str, **extra: Any) -> dict[str, Any]:
     epoch = now_ms()
     request_id = apigw_id()
+    if facts.authorizer is not None:
+        extra = {"authorizer": dict(facts.authorizer), **extra}
     return {
         "routeKey": route,
         **extra,

@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from attrs import evolve
 
 from entrypoints.credentials import SUBPROTOCOL
 from entrypoints.local.apigw_events import (
@@ -64,6 +65,7 @@ class WebSocketGateway:
         refusal = await self._authorizer.admit(event) if self._authorizer else None
         if refusal is not None:
             return refusal
+        facts = evolve(facts, authorizer=event["requestContext"].get("authorizer"))
         status = await self._invoker.invoke("$connect", event)
         if not 200 <= status < 300:
             log.info("handshake refused: $connect answered %s", status)

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from entrypoints import disconnect, message
 from entrypoints.cli import main
 from entrypoints.commands.token import mint
 from entrypoints.local.environment import ServeOptions
@@ -59,6 +60,29 @@ def test_the_token_command_mints_what_serve_accepts(
     out = io.StringIO()
     assert asyncio.run(converse(server.ws_url, None, None, typed(), out, token=forged)) == 1
     assert len(connects) == 2, "refused handshakes never reach $connect"
+
+
+def test_later_events_of_a_connection_carry_what_the_authorizer_said(
+    start_server: Callable[..., ServerThread], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As API Gateway does: principalId and the context reach $default and $disconnect too."""
+    seen: list[dict[str, Any]] = []
+    for module in (message, disconnect):
+        real = module.handler
+        monkeypatch.setattr(module, "handler", lambda e, c, real=real: (seen.append(e), real(e, c))[1])
+    server = start_server(ServeOptions(host="127.0.0.1", port=0, auth="jwt"), AUTH_HS256_SECRET=SECRET)
+    token = mint({"AUTH_HS256_SECRET": SECRET}, "agent-3", agent=True, minutes=5)
+    assert asyncio.run(converse(server.ws_url, None, None, typed("/quit"), io.StringIO(), token=token)) == 0
+    server.stop()  # waits for the $disconnect
+    routes = {e["requestContext"]["routeKey"]: e["requestContext"].get("authorizer") for e in seen}
+    assert set(routes) == {"$default", "$disconnect"}
+    for context in routes.values():
+        assert context is not None
+        assert (context["principalId"], context["customer_id"], context["role"]) == (
+            "agent-3",
+            "agent-3",
+            "agent",
+        )
 
 
 def test_the_token_command_needs_the_shared_secret(monkeypatch: pytest.MonkeyPatch) -> None:
