@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from adapters.bedrock_models import traits_of
 from application.errors import ModelFailed, ModelUnavailable
 from application.ports import Delta, Prompt, ReplyEvent, Usage
 
@@ -105,9 +106,12 @@ class BedrockLanguageModel:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``client`` serves both operations; else ``client_factory(config)`` makes, on first use,
-        one client per operation (``STREAM_CONFIG``, ``COMPLETE_CONFIG``)."""
+        one client per operation (``STREAM_CONFIG``, ``COMPLETE_CONFIG``). What the model accepts
+        comes from ``bedrock_models``: ``temperature`` is sent only to a model that takes one, and
+        ``max_tokens`` never above the model's own limit."""
         self._model_id = model_id
-        self._max_tokens = max_tokens
+        self.traits = traits_of(model_id)
+        self._max_tokens = min(max_tokens, self.traits.max_output_tokens)
         self._temperature = temperature
         self._clients: dict[int, Any] = {}
         self._given = client
@@ -164,6 +168,7 @@ class BedrockLanguageModel:
                 self._back_off(attempt, error)
                 continue
             blocks = response.get("output", {}).get("message", {}).get("content", [])
+            # A ``reasoningContent`` block (the model's thinking) has no ``text`` of its own: left out.
             text = "".join(block.get("text", "") for block in blocks)
             _note_stop(response.get("stopReason"))
             return text, _usage(response.get("usage")) or Usage(None, None)
@@ -177,8 +182,10 @@ class BedrockLanguageModel:
                 {"role": str(message.role), "content": [{"text": message.text}]}
                 for message in prompt.messages
             ],
-            "inferenceConfig": {"maxTokens": self._max_tokens, "temperature": self._temperature},
+            "inferenceConfig": {"maxTokens": self._max_tokens},
         }
+        if self.traits.temperature_allowed:
+            request["inferenceConfig"]["temperature"] = self._temperature
         system = [{"text": text} for text in prompt.system if text]
         if system:
             request["system"] = system
@@ -255,6 +262,9 @@ def _code(error: Exception) -> str:
 
 
 def _delta_text(event: Mapping[str, Any]) -> str | None:
+    """The reply's text in a ``contentBlockDelta``. A ``reasoningContent`` delta (the model thinking:
+    text, signature or redacted bytes) is none of it: never pushed, never stored. Its tokens are in
+    the stream's ``metadata.usage.outputTokens`` all the same, so they count against every limit."""
     block = event.get("contentBlockDelta")
     if block is None:
         return None

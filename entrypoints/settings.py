@@ -6,8 +6,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.bedrock_models import DEFAULT_MODEL_ID
+
 AUTH_MODES = ("none", "guest", "jwt")
-DEFAULT_MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
 class ConfigurationError(ValueError):

@@ -4,6 +4,12 @@ ConverseStream answers in the AWS event-stream binary framing, so that botocore'
 parser run: each message is a prelude (total length, headers length, CRC32 of those 8 bytes),
 headers (``:message-type``, ``:event-type`` or ``:exception-type``, ``:content-type``), a JSON
 payload, and a CRC32 of everything before it. Tests script what each request gets, in order.
+
+Two behaviours of newer models are played whatever the script says: a model named in
+``refuses_temperature`` answers a request carrying ``inferenceConfig.temperature`` with Bedrock's 400
+``ValidationException`` (as Claude Haiku 5.5 and the 4.7-and-later models do), and a ``Stream`` with
+``reasoning`` first streams a ``reasoningContent`` block (the model thinking: text, then its signature)
+before the reply's text block.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class Stream:
     """A 200 ConverseStream answer: the deltas, then messageStop and metadata, unless it breaks."""
 
     deltas: Sequence[str] = ("Hello", " from", " the", " stand-in.")
+    reasoning: Sequence[str] = ()  # thinking deltas, in a block of their own before the text
     input_tokens: int = 42
     output_tokens: int = 4
     stop_reason: str = "end_turn"
@@ -72,6 +79,15 @@ class Stream:
     def messages(self) -> Iterator[bytes | None]:
         """Event-stream messages; ``None`` means: drop the connection here."""
         yield event("messageStart", {"role": "assistant"})
+        text_block = 0
+        if self.reasoning:
+            for thought in self.reasoning:
+                delta = {"reasoningContent": {"text": thought}}
+                yield event("contentBlockDelta", {"contentBlockIndex": 0, "delta": delta})
+            signature = {"reasoningContent": {"signature": "c3RhbmQtaW4gc2lnbmF0dXJl"}}
+            yield event("contentBlockDelta", {"contentBlockIndex": 0, "delta": signature})
+            yield event("contentBlockStop", {"contentBlockIndex": 0})
+            text_block = 1
         for index, text in enumerate(self.deltas):
             if index == self.exception_after:
                 yield exception_event(self.exception_type, "the stand-in broke the stream")
@@ -79,7 +95,7 @@ class Stream:
             if index == self.drop_after:
                 yield None
                 return
-            yield event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text}})
+            yield event("contentBlockDelta", {"contentBlockIndex": text_block, "delta": {"text": text}})
         if self.exception_after is not None and self.exception_after >= len(self.deltas):
             yield exception_event(self.exception_type, "the stand-in broke the stream")
             return
@@ -88,7 +104,7 @@ class Stream:
             return
         if not self.finished:
             return
-        yield event("contentBlockStop", {"contentBlockIndex": 0})
+        yield event("contentBlockStop", {"contentBlockIndex": text_block})
         yield event("messageStop", {"stopReason": self.stop_reason})
         usage = {
             "inputTokens": self.input_tokens,
@@ -105,10 +121,15 @@ class Completion:
     text: str = "A whole reply."
     input_tokens: int = 42
     output_tokens: int = 3
+    reasoning: str = ""  # a reasoningContent block before the text
 
     def body(self) -> dict[str, Any]:
+        content: list[dict[str, Any]] = [{"text": self.text}]
+        if self.reasoning:
+            thought = {"reasoningText": {"text": self.reasoning, "signature": "c3RhbmQtaW4="}}
+            content.insert(0, {"reasoningContent": thought})
         return {
-            "output": {"message": {"role": "assistant", "content": [{"text": self.text}]}},
+            "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": "end_turn",
             "usage": {
                 "inputTokens": self.input_tokens,
@@ -130,6 +151,13 @@ class ErrorReply:
 
 Script = Stream | Completion | ErrorReply
 
+# What Bedrock answers a model that takes no sampling parameters, before any stream.
+TEMPERATURE_REFUSED = ErrorReply(
+    400,
+    "ValidationException",
+    "The model returned the following errors: `temperature` is deprecated for this model.",
+)
+
 
 @frozen
 class Received:
@@ -145,6 +173,7 @@ class BedrockStandIn(Served):
 
     script_queue: deque[Script] = field(factory=deque)
     received: list[Received] = field(factory=list)
+    refuses_temperature: frozenset[str] = frozenset()  # model ids that answer a temperature with 400
     _server: LocalServer | None = None
     _lock: threading.Lock = field(factory=threading.Lock)
 
@@ -155,6 +184,8 @@ class BedrockStandIn(Served):
     def next_answer(self, operation: str, model_id: str, body: dict[str, Any]) -> Script:
         with self._lock:
             self.received.append(Received(operation, model_id, body))
+            if model_id in self.refuses_temperature and "temperature" in body.get("inferenceConfig", {}):
+                return TEMPERATURE_REFUSED
             if self.script_queue:
                 return self.script_queue.popleft()
         return Stream() if operation == "converse-stream" else Completion()

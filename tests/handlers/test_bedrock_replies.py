@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from dependency_injector import providers
 
 from adapters.bedrock import BedrockLanguageModel
 from entrypoints.container import build_container
@@ -16,7 +17,7 @@ from tests.fakes import ManualClock
 from tests.harness import Chat
 
 CONN = "connBedrock01="
-MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
+MODEL_ID = "anthropic.claude-haiku-4-5-20251001-v1:0"  # takes a temperature
 REPLY = ("Volume 3", " of Frieren", " is in stock", " and ships", " in two days.")
 
 
@@ -104,3 +105,33 @@ def test_the_fake_model_mode_never_imports_the_bedrock_adapter() -> None:
         "assert 'adapters.bedrock' not in sys.modules, 'imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_default_model_thinks_in_private_and_pays_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default model (no MODEL_ID) refuses a temperature and streams reasoningContent: it gets none,
+    no chunk or stored turn holds its thinking, and the thinking's tokens are in the usage."""
+    from adapters.telemetry import RecordingTelemetry
+    from application.telemetry import TOKENS_OUT
+    from entrypoints.settings import DEFAULT_MODEL_ID
+
+    with BedrockStandIn(refuses_temperature=frozenset({DEFAULT_MODEL_ID})) as bedrock:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", bedrock.url)
+        container = build_container({"LLM_PROVIDER": "bedrock"})
+        telemetry = RecordingTelemetry()
+        container.adapters.telemetry.override(providers.Object(telemetry))
+        system = Chat(container=container, llm=container.adapters.llm(), clock=ManualClock())  # type: ignore[arg-type]
+        try:
+            assert system.connect(CONN, "cust-1") == 200
+            thinking = ("The customer wants", " Frieren 3; check stock.")
+            bedrock.script(Stream(reasoning=thinking, deltas=REPLY, output_tokens=40))
+            assert system.say(CONN, "Is Frieren 3 in stock?", "m-1") == 200
+            pushed = " ".join(str(frame) for frame in system.frames(CONN))
+            assert "".join(REPLY) in system.last(CONN)["content"]
+            assert not any(part in pushed for part in thinking)
+            assert turns(system)[-1] == ("assistant", "".join(REPLY), 40)
+            assert telemetry.total(TOKENS_OUT) == 40
+            [request] = bedrock.received
+            assert request.model_id == DEFAULT_MODEL_ID
+            assert "temperature" not in request.body["inferenceConfig"]
+        finally:
+            system.close()

@@ -16,7 +16,7 @@ from application.ports import Delta, Prompt, PromptMessage, ReplyEvent, Usage
 from domain.model import Role
 from tests.bedrock_standin import BedrockStandIn, ErrorReply, Stream
 
-MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
+MODEL_ID = "anthropic.claude-haiku-4-5-20251001-v1:0"  # takes a temperature
 PROMPT = Prompt(
     system=["You are MangaAssist."],
     messages=[PromptMessage(Role.USER, "Is Frieren 3 in stock?")],

@@ -18,7 +18,7 @@ from application.errors import ModelFailed, ModelUnavailable
 from application.ports import Prompt, PromptMessage, Usage
 from domain.model import Role
 
-MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
+MODEL_ID = "anthropic.claude-haiku-4-5-20251001-v1:0"  # takes a temperature
 SECRET = "my order number is 4417-SECRET"
 PROMPT = Prompt(
     system=["You are MangaAssist.", "Summary of the conversation so far:\nvolumes"],
