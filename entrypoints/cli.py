@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("entrypoints.commands.inspect", "a session's timeline: states, turns, summaries, handoffs"),
     "redrive": ("entrypoints.commands.redrive", "move or replay failed writes from the dead-letter queue"),
     "token": ("entrypoints.commands.token", "mint a development token for a local `serve --auth jwt`"),
+    "preflight": ("entrypoints.commands.preflight", "check an AWS account before deploying: model, quotas"),
 }
 
 
