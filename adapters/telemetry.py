@@ -12,7 +12,10 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 class PowertoolsTelemetry:
     """Plain metrics join the invocation's metric set (flushed once by the handler's
-    ``log_metrics``); a dimensioned one is written at once as its own EMF line."""
+    ``log_metrics``); a dimensioned one is written at once as its own EMF line, and counted in the
+    set as well without its dimensions. CloudWatch keeps one metric per set of dimensions and an
+    alarm watches exactly one, so the total (``ModelFailures`` with ``service`` only) is what an alarm
+    can rely on; the dimensioned line splits it (by ``kind``, ``code``) on a dashboard."""
 
     def __init__(self, metrics: Any, lock: threading.Lock | None = None) -> None:
         """``lock``: the one the handler's flush takes too, where invocations share a process."""
@@ -29,7 +32,6 @@ class PowertoolsTelemetry:
                 default_dimensions={"service": self._metrics.service, **dimensions},
             ):
                 pass  # written when the block closes
-            return
         with self._lock:
             self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 

@@ -56,7 +56,13 @@ def test_only_the_functions_that_push_may_push_and_only_the_message_path_streams
 def test_message_function_as_the_design_says() -> None:
     message = functions()["MessageFunction"]
     assert message["Timeout"] == 30
-    assert sam_template()["Parameters"]["MessageReservedConcurrency"]["Default"] == 500
+    # Off by default: a reservation must leave 100 of the account's quota unreserved, and new accounts
+    # have little; 0 sets no ReservedConcurrentExecutions at all (0 would mean "never run").
+    assert sam_template()["Parameters"]["MessageReservedConcurrency"]["Default"] == 0
+    reservation = {"Ref": "MessageReservedConcurrency"}
+    assert message["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesMessageConcurrency", reservation, {"Ref": "AWS::NoValue"}]
+    }
 
 
 def test_table_as_the_contract_says() -> None:

@@ -85,7 +85,9 @@ def test_a_model_failure_is_an_error_line_and_a_metric_without_content(connected
     assert {"ModelFailures", "FramesRefused"} <= {
         k for line in metrics for k in line if not k.startswith("_")
     }
-    assert [line.get("kind") for line in metrics if "ModelFailures" in line] == ["ModelUnavailable"]
+    failures = [line for line in metrics if "ModelFailures" in line]
+    assert [line.get("kind") for line in failures if "kind" in line] == ["ModelUnavailable"]
+    assert [line["ModelFailures"] for line in failures if "kind" not in line] == [[1.0]]  # the total
     assert all(SECRET not in json.dumps(entry) for entry in logs + metrics)
 
 

@@ -1,0 +1,140 @@
+"""Every alarm on our own metrics watches a metric the code really emits: each scenario below makes the
+message handler emit one (fake model, memory store, real Powertools EMF on stdout), and the alarm's
+namespace, metric name and exact dimension set must be among what was written. CloudWatch matches
+dimensions exactly: an alarm whose set differs by one dimension watches a metric that never exists."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+
+from adapters.recording_notifier import RecordingNotifier
+from application.errors import ModelFailed, ModelUnavailable, Unavailable
+from application.ports import Frame
+from entrypoints import message
+from entrypoints.lambda_logging import SERVICE, logger, metrics
+from tests.deploy.conftest import sam_template
+from tests.fakes import FlakyRepository
+from tests.harness import Chat, message_event
+
+CONN = "connAlarm01="
+Metric = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, name, dimensions
+
+
+def our_alarms() -> dict[str, Metric]:
+    namespace = sam_template()["Globals"]["Function"]["Environment"]["Variables"][
+        "POWERTOOLS_METRICS_NAMESPACE"
+    ]
+    return {
+        name: (
+            resource["Properties"]["Namespace"],
+            resource["Properties"]["MetricName"],
+            frozenset((d["Name"], d["Value"]) for d in resource["Properties"]["Dimensions"]),
+        )
+        for name, resource in sam_template()["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"].get("Namespace") == namespace
+    }
+
+
+def emitted(lines: list[dict[str, Any]]) -> set[Metric]:
+    """Every (namespace, metric, dimension set) an EMF line declares, with the values it carries."""
+    found: set[Metric] = set()
+    for line in lines:
+        for directive in line["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dimensions = frozenset((name, str(line[name])) for name in dimension_set)
+                found |= {(directive["Namespace"], m["Name"], dimensions) for m in directive["Metrics"]}
+    return found
+
+
+def emf_of(chat: Chat, body: dict[str, Any]) -> set[Metric]:
+    stdout = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(stdout)
+    try:
+        with contextlib.redirect_stdout(stdout):
+            context = SimpleNamespace(aws_request_id="lambda-req-alarm", function_name="message")
+            message.handler(message_event(CONN, body), context)
+    finally:
+        handler.setStream(previous)
+    lines = [json.loads(line) for line in stdout.getvalue().splitlines() if line.startswith("{")]
+    return emitted([line for line in lines if "_aws" in line])
+
+
+class PushesFailForMessages(RecordingNotifier):
+    """The Management API failing after its retries, for whole-reply frames only."""
+
+    def push(self, connection_id: str, frame: Frame) -> None:
+        if frame.get("type") == "message":
+            raise Unavailable("injected: the Management API keeps failing")
+        super().push(connection_id, frame)
+
+
+def model_unavailable(chat: Chat) -> None:
+    chat.llm.fail_next(ModelUnavailable("injected: throttled after retries"))
+
+
+def model_refused_our_request(chat: Chat) -> None:
+    chat.llm.fail_next(ModelFailed("injected: ValidationException"))
+
+
+def reply_write_refused(chat: Chat) -> None:
+    flaky = FlakyRepository(chat.container.adapters.memory_repository())
+    flaky.fail("complete_exchange", 1, Unavailable("injected: throttled after retries"))
+    chat.container.adapters.repository.override(providers.Object(flaky))
+
+
+def management_api_failing(chat: Chat) -> None:
+    chat.notifier = PushesFailForMessages()
+    chat.container.adapters.notifier.override(providers.Object(chat.notifier))
+
+
+# Alarm -> what makes the code emit its metric.
+SCENARIOS: dict[str, Callable[[Chat], None]] = {
+    "ModelFailuresAlarm": model_unavailable,
+    "InternalErrorFramesAlarm": model_refused_our_request,
+    "RepliesQueuedAlarm": reply_write_refused,
+    "RepliesUndeliveredAlarm": management_api_failing,
+}
+
+
+@pytest.fixture
+def connected(chat: Chat) -> Iterator[Chat]:
+    assert chat.connect(CONN, "cust-1") == 200
+    yield chat
+    chat.container.adapters.repository.reset_override()
+
+
+def test_every_alarm_on_our_metrics_has_a_scenario() -> None:
+    assert set(our_alarms()) == set(SCENARIOS)
+
+
+def test_the_template_names_the_namespace_and_service_the_code_writes() -> None:
+    variables = sam_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert (variables["POWERTOOLS_METRICS_NAMESPACE"], variables["POWERTOOLS_SERVICE_NAME"]) == (
+        metrics.namespace,
+        SERVICE,
+    )
+
+
+@pytest.mark.parametrize("alarm", sorted(SCENARIOS))
+def test_the_alarm_watches_a_metric_the_code_emits(connected: Chat, alarm: str) -> None:
+    SCENARIOS[alarm](connected)
+    written = emf_of(
+        connected, {"action": "sendMessage", "message": "Is Frieren 3 in stock?", "message_id": "m-1"}
+    )
+    assert our_alarms()[alarm] in written, sorted(m for m in written if m[1] == our_alarms()[alarm][1])
+
+
+def test_a_quiet_message_emits_none_of_the_alarmed_metrics(connected: Chat) -> None:
+    """The scenarios matter: a reply that goes well writes none of these."""
+    written = emf_of(connected, {"action": "sendMessage", "message": "Hello!", "message_id": "m-ok"})
+    assert not set(our_alarms().values()) & written
