@@ -3,6 +3,9 @@
 - Throttling (``ProvisionedThroughputExceededException``, ``ThrottlingException``,
   ``RequestLimitExceeded``), 5xx and dropped connections are retried by botocore (``standard`` retry
   mode, ``client_config``); whatever still fails becomes ``application.errors.Unavailable`` (503).
+- ``TransactionConflictException``: a single-item write (PutItem, UpdateItem) met an item that an
+  in-flight transaction holds. botocore does not retry it; ``PartitionWriter`` does, with the same
+  backoff, then ``Unavailable``.
 - A ``TransactionCanceledException`` is decided from its ``CancellationReasons``, item by item, never
   from its message: ``ConditionalCheckFailed`` is for the caller to judge (often a repeat, which is a
   success); ``TransactionConflict`` and throttling reasons are retried here, with bounded
@@ -40,6 +43,7 @@ RETRYABLE_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
 CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflictException"
 
 
 def client_config() -> Config:

@@ -22,6 +22,8 @@ def observe(client: Any, telemetry: Telemetry) -> Any:
         reasons = [r.get("Code") for r in parsed.get("CancellationReasons") or []]
         if code == "TransactionCanceledException" and "TransactionConflict" in reasons:
             retries += 1  # the repository tries the transaction again
+        if code == "TransactionConflictException":
+            retries += 1  # the writer tries the single-item write again
         if retries:
             telemetry.count(STORE_RETRIES, retries)
         if code in CONDITION_CODES or "ConditionalCheckFailed" in reasons:

@@ -56,7 +56,7 @@ class DynamoDBSessionRepository:
         self.client = client
         self.table_name = table_name
         self._reads = TableReads(client, table_name)
-        writer = PartitionWriter(client, table_name, self._reads)
+        writer = PartitionWriter(client, table_name, self._reads, backoff)
         self._sessions = SessionWrites(writer, backoff)
         self._messages = MessageWrites(writer, backoff)
         self._upkeep = Upkeep(writer, backoff)

@@ -7,6 +7,7 @@ old image the condition was judged on; when a reason carries none, ``stored_*`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from botocore.exceptions import ClientError
@@ -15,6 +16,8 @@ from adapters.dynamodb.converter import MessageState, message_from, session_from
 from adapters.dynamodb.errors import (
     CONDITION_FAILED,
     RETRYABLE_REASONS,
+    TRANSACTION_CONFLICT,
+    Backoff,
     Reason,
     cancellation_reasons,
     error_code,
@@ -24,6 +27,7 @@ from adapters.dynamodb.expressions import Update
 from adapters.dynamodb.item_size import ensure_fits
 from adapters.dynamodb.layout import PK, Item, key
 from adapters.dynamodb.reads import TableReads
+from application.errors import Unavailable
 from domain.model import Session
 
 ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
@@ -47,10 +51,27 @@ class TokenReused(Exception):
 
 
 class PartitionWriter:
-    def __init__(self, client: Any, table_name: str, reads: TableReads) -> None:
+    def __init__(
+        self, client: Any, table_name: str, reads: TableReads, backoff: Backoff | None = None
+    ) -> None:
         self.client = client
         self.table = table_name
         self.reads = reads
+        self._backoff = backoff or Backoff()
+
+    def _single(self, operation: str, call: Callable[[], Any]) -> Any:
+        """One single-item write. DynamoDB refuses it with ``TransactionConflictException`` while a
+        transaction holds the item (a reply being stored as the client disconnects or resumes); botocore
+        does not retry that, so it is retried here like throttling, then becomes ``Unavailable``."""
+        for attempt in range(self._backoff.attempts):
+            try:
+                with translated(operation):
+                    return call()
+            except ClientError as error:
+                if error_code(error) != TRANSACTION_CONFLICT:
+                    raise
+                self._backoff.pause(attempt)
+        raise Unavailable(f"DynamoDB {operation}: the item stayed held by other transactions")
 
     def put(self, session_id: str, sort_key: str, attributes: Item, what: str = "") -> dict[str, Any]:
         """A transactional Put of a new item; ``what`` names it in ``MessageTooLarge``."""
@@ -71,8 +92,7 @@ class PartitionWriter:
         request = self.put(session_id, sort_key, attributes, what)["Put"]
         del request["ReturnValuesOnConditionCheckFailure"]
         try:
-            with translated("PutItem"):
-                self.client.put_item(**request)
+            self._single("PutItem", lambda: self.client.put_item(**request))
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return False
@@ -110,11 +130,9 @@ class PartitionWriter:
         """One conditional UpdateItem. ``None`` when it was written; when its condition failed, the
         old item (or ``{}`` if there was none, or if ``old_on_failure`` is off)."""
         extra = ALL_OLD if old_on_failure else {}
+        request = {"TableName": self.table, "Key": key(session_id, sort_key), **update.request(), **extra}
         try:
-            with translated("UpdateItem"):
-                self.client.update_item(
-                    TableName=self.table, Key=key(session_id, sort_key), **update.request(), **extra
-                )
+            self._single("UpdateItem", lambda: self.client.update_item(**request))
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise

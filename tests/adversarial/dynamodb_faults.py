@@ -4,7 +4,9 @@ error responses, so that botocore's retries, its error parsing and the adapter's
 
 A fault is armed on one operation: from its ``position``-th call on, the next ``attempts`` HTTP
 attempts fail (botocore makes up to 3 per call; the adapter retries cancelled transactions itself).
-``lost response`` lets the request through and loses the answer: DynamoDB committed, the client timed out."""
+``lost response`` lets the request through and loses the answer: DynamoDB committed, the client timed out.
+``held by a transaction`` is DynamoDB's ``TransactionConflictException`` to a single-item write (UpdateItem
+here) on an item an in-flight transaction holds, which botocore does not retry: moto never produces it."""
 
 from __future__ import annotations
 
@@ -17,8 +19,18 @@ from attrs import define, field
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
-KINDS = ("throttled", "server error", "lost response", "cancelled: throttled", "cancelled: conflict")
+KINDS = (
+    "throttled",
+    "server error",
+    "lost response",
+    "cancelled: throttled",
+    "cancelled: conflict",
+    "held by a transaction",
+)
 TRANSACTION_ONLY = ("cancelled: throttled", "cancelled: conflict")
+# TransactionConflictException: a single-item write on an item another writer's transaction holds.
+SINGLE_WRITE_ONLY = ("held by a transaction",)
+SINGLE_WRITES = ("UpdateItem", "PutItem", "DeleteItem")
 OPERATIONS = ("TransactWriteItems", "Query", "GetItem", "UpdateItem")
 NOWHERE = "http://injected-fault.invalid/"  # no moto backend answers it
 
@@ -70,6 +82,9 @@ class DynamoDBFaults:
 def _error_response(request: AWSPreparedRequest, kind: str) -> AWSResponse:
     if kind == "throttled":
         status, body = 400, _error("ProvisionedThroughputExceededException", "injected: throughput exceeded")
+    elif kind in SINGLE_WRITE_ONLY:
+        message = "Transaction is ongoing for the item"
+        status, body = 400, _error("TransactionConflictException", message)
     elif kind in TRANSACTION_ONLY:  # another writer's transaction on the same item, or throttling
         sent = request.body if isinstance(request.body, str | bytes) else b"{}"
         items = len(json.loads(sent or b"{}").get("TransactItems", [])) or 1

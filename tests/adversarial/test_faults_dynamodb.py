@@ -16,7 +16,14 @@ from adapters.dynamodb.client import dynamodb_client
 from adapters.dynamodb.table import create_table
 from application.errors import ModelUnavailable
 from tests.adversarial.customer import Customer, audit
-from tests.adversarial.dynamodb_faults import KINDS, OPERATIONS, TRANSACTION_ONLY, DynamoDBFaults
+from tests.adversarial.dynamodb_faults import (
+    KINDS,
+    OPERATIONS,
+    SINGLE_WRITE_ONLY,
+    SINGLE_WRITES,
+    TRANSACTION_ONLY,
+    DynamoDBFaults,
+)
 from tests.adversarial.systems import StrictChat, chat_on_table, fresh_id
 from tests.aws import REGION
 from tests.fakes import ListRetryQueue, ManualClock
@@ -32,6 +39,7 @@ CASES = [
     for operation in OPERATIONS
     for kind in KINDS
     if kind not in TRANSACTION_ONLY or operation == "TransactWriteItems"
+    if kind not in SINGLE_WRITE_ONLY or operation in SINGLE_WRITES
     for position in POSITIONS[operation]
     for duration in ATTEMPTS
 ]

@@ -172,3 +172,42 @@ def test_validation_errors_are_never_retried_nor_called_unavailable(
     assert dynamodb_chat.say("conn-1", QUESTION, "m-1") == 500
     assert dynamodb_chat.last("conn-1")["code"] == "internal"
     assert faults.injected == [("TransactWriteItems", "ValidationException")]
+
+
+def meta_update(body: dict[str, Any]) -> bool:
+    return bool(body.get("Key", {}).get("SK", {}).get("S") == "META")
+
+
+def test_a_lease_release_meeting_a_transaction_is_retried_so_the_retry_answers_at_once(
+    dynamodb_chat: Chat, faults: InjectedFaults, session_id: str, in_process_table: Any
+) -> None:
+    """DynamoDB refuses a single-item write on an item an in-flight transaction holds. botocore does not
+    retry it; were it not retried here, the release would fail and the retry meet 409, as above."""
+    dynamodb_chat.llm.fail_next()
+    faults.fail("UpdateItem", "TransactionConflictException", times=2, when=lease_release)
+    assert dynamodb_chat.say("conn-1", QUESTION, "m-1") == 503  # the model failed; the lease is freed
+    assert faults.injected == [("UpdateItem", "TransactionConflictException")] * 2
+    assert dynamodb_chat.say("conn-1", QUESTION, "m-1") == 200
+    assert stored(in_process_table, session_id) == ONE_EXCHANGE
+
+
+def test_a_disconnect_racing_a_transaction_on_the_session_still_lands(
+    dynamodb_chat: Chat, faults: InjectedFaults, session_id: str, in_process_table: Any
+) -> None:
+    faults.fail("UpdateItem", "TransactionConflictException", times=3, when=meta_update)
+    assert dynamodb_chat.disconnect("conn-1") == 200
+    [meta] = [i for i in partition_items(in_process_table, session_id) if i["SK"]["S"] == "META"]
+    assert meta["status"]["S"] == "disconnected" and len(faults.injected) == 3
+
+
+def test_a_single_item_write_held_for_good_becomes_unavailable_not_a_crash(
+    dynamodb_chat: Chat, faults: InjectedFaults, session_id: str, in_process_table: Any, clock: ManualClock
+) -> None:
+    dynamodb_chat.llm.fail_next()
+    faults.fail("UpdateItem", "TransactionConflictException", times=99, when=lease_release)
+    assert dynamodb_chat.say("conn-1", QUESTION, "m-1") == 503
+    assert len(faults.injected) == 5  # Backoff's attempts, then the lease is left to run out
+    faults.clear()
+    clock.advance(46)
+    assert dynamodb_chat.say("conn-1", QUESTION, "m-1") == 200
+    assert stored(in_process_table, session_id) == ONE_EXCHANGE
