@@ -7,7 +7,15 @@ import logging
 from attrs import evolve, frozen
 
 from application import telemetry as metric
-from application.errors import ConnectionGone, MessageInProgress, ModelFailed, Unavailable, WriteNotDurable
+from application.deadline import CUT_SHORT_MARK, Deadline, DeadlineReached, until
+from application.errors import (
+    ConnectionGone,
+    MessageInProgress,
+    ModelFailed,
+    ModelUnavailable,
+    Unavailable,
+    WriteNotDurable,
+)
 from application.events import ClientGone, MessageForwarded
 from application.frames import message_frames
 from application.ports import (
@@ -47,6 +55,7 @@ class SendMessageCommand:
     message: str
     message_id: str
     session_id: str | None = None
+    answer_by: Deadline | None = None  # stop the model's stream then, to store the reply in time
 
 
 @frozen
@@ -61,6 +70,7 @@ class SendOutcome:
     forwarded: bool = False  # the session is with a human agent: no model call
     client_gone: bool = False
     undelivered: bool = False  # stored, but the Management API kept failing: shown on resume
+    cut_short: bool = False  # the deadline came first: what was written is stored, marked
     chunks: int = 0
 
 
@@ -218,14 +228,24 @@ class SendMessage:
         usage = Usage(None, None)
         started = self._clock.monotonic()
         first_token: float | None = None
+        cut_short = False
         try:
-            for event in self._llm.stream_reply(prompt):
-                if isinstance(event, Delta):
-                    if first_token is None:
-                        first_token = self._clock.monotonic() - started
-                    stream.add(event.text)
-                else:
-                    usage = event
+            try:
+                for event in until(self._llm.stream_reply(prompt), command.answer_by, self._clock):
+                    if isinstance(event, Delta):
+                        if first_token is None:
+                            first_token = self._clock.monotonic() - started
+                        stream.add(event.text)
+                    else:
+                        usage = event
+            except DeadlineReached as reached:
+                if not stream.text.strip():
+                    raise ModelUnavailable("no reply before the deadline") from reached
+                # What the customer already read is kept, and shown to end there.
+                log.warning("the reply reached its deadline; stored cut short")
+                self._telemetry.count(metric.REPLIES_CUT_SHORT)
+                stream.add(CUT_SHORT_MARK)
+                cut_short = True
             stream.flush()
             if not stream.text.strip():
                 raise ModelFailed("the model returned an empty reply")
@@ -271,6 +291,7 @@ class SendMessage:
             queued=queued,
             client_gone=gone,
             undelivered=undelivered,
+            cut_short=cut_short,
             chunks=stream.pushes,
         )
 

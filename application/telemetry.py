@@ -11,6 +11,7 @@ FRAMES_REFUSED = "FramesRefused"  # dimension: code
 MODEL_FIRST_TOKEN_MS = "ModelFirstTokenLatency"
 MODEL_REPLY_MS = "ModelReplyLatency"
 MODEL_FAILURES = "ModelFailures"
+REPLIES_CUT_SHORT = "RepliesCutShort"  # the reply's deadline came first: stored with a visible mark
 TOKENS_IN = "TokensIn"
 TOKENS_OUT = "TokensOut"
 WRITES_QUEUED = "WritesQueuedForRetry"

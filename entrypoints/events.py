@@ -10,6 +10,7 @@ from typing import Any
 from attrs import frozen
 
 from application.authentication import AGENT, CUSTOMER, Unauthenticated
+from application.deadline import Deadline
 from domain.errors import InvalidInput, MessageTooLarge
 
 ACTIONS = ("session", "sendMessage", "history", "handoff")
@@ -30,6 +31,7 @@ class WebSocketRequest:
     is_base64: bool
     query: Mapping[str, str]
     authorizer: Mapping[str, Any]
+    answer_by: Deadline | None = None  # entrypoints.deadlines: when a reply must stop streaming
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> WebSocketRequest:

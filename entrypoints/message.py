@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from attrs import evolve
+
 from application.authentication import GUEST_PREFIX
 from application.frames import history_frame, session_frame
 from application.handoff import StartHandoffCommand
@@ -14,6 +16,7 @@ from application.sessions import DescribeSessionCommand, HistoryCommand
 from domain.errors import InvalidInput
 from domain.model import Session
 from entrypoints.container import Container, get_container, message_bus
+from entrypoints.deadlines import reply_deadline
 from entrypoints.events import ClientFrame, WebSocketRequest, parse_frame
 from entrypoints.lambda_logging import add_keys, bind, event_ids, logger, observed
 from entrypoints.responses import ok, refuse
@@ -25,7 +28,8 @@ Route = Callable[[Container, WebSocketRequest, ClientFrame, Notifier], dict[str,
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind(context, **event_ids(event))
     container = get_container()
-    request = WebSocketRequest.from_event(event)
+    answer_by = reply_deadline(context, event, container.adapters.clock())
+    request = evolve(WebSocketRequest.from_event(event), answer_by=answer_by)
     notifier: Notifier = container.adapters.notifier(
         endpoint=request.callback_url(container.config.websocket_callback_url())
     )
@@ -82,6 +86,7 @@ def send_message(
             message=frame.required_str("message"),
             message_id=message_id,
             session_id=frame.optional_str("session_id"),
+            answer_by=request.answer_by,
         )
     )
     logger.info(
@@ -94,6 +99,7 @@ def send_message(
             "queued": outcome.queued,
             "forwarded": outcome.forwarded,
             "client_gone": outcome.client_gone,
+            "cut_short": outcome.cut_short,
             "chunks": outcome.chunks,
         },
     )
