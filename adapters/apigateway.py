@@ -10,15 +10,14 @@ Failures, in the application's words:
 - Anything else (403 ``ForbiddenException``: a wrong endpoint or missing permission) is our fault
   and propagates unchanged.
 
-Frames never exceed API Gateway's 128 KB: chunks are split by ``application.streaming`` and long
-replies by ``application.frames.message_frames`` (a reply over 16,000 characters leaves as several
-``message`` frames carrying ``part``/``parts``). A frame over the limit is refused here, before any
-call, as ``FrameTooLarge``: it would be our bug.
+Frames never exceed API Gateway's 32 KB WebSocket frame (``application.frame_size``): chunks are
+split by ``application.streaming``, long replies and histories by ``application.frames`` (several
+frames carrying ``part``/``parts``). A frame over the limit is refused here, before any call, as
+``FrameTooLarge``: it would be our bug.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -27,10 +26,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from application.errors import ConnectionGone, Unavailable
+from application.frame_size import MAX_FRAME_BYTES, encode_frame
 from application.ports import Frame
 
-# API Gateway refuses WebSocket frames over 128 KB.
-MAX_FRAME_BYTES = 128 * 1024
 GONE_CODES = frozenset({"GoneException"})
 BUSY_CODES = frozenset({"LimitExceededException", "ThrottlingException", "TooManyRequestsException"})
 TOO_LARGE_CODES = frozenset({"PayloadTooLargeException"})
@@ -46,10 +44,6 @@ CLIENT_CONFIG = Config(
 
 class FrameTooLarge(ValueError):
     """A frame over API Gateway's limit: our bug, since replies are split before they get here."""
-
-
-def encode_frame(frame: Frame) -> bytes:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ApiGatewayNotifier:

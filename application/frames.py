@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from application.frame_size import MAX_FRAME_BYTES, frame_bytes, split_text
 from domain.model import Session, Turn
 
 
@@ -39,44 +39,60 @@ def message_frame(reply: Turn) -> dict[str, Any]:
     }
 
 
-# API Gateway refuses frames over 128 KB. One character of content costs at most 6 bytes of a frame
-# (a control character escaped as \uXXXX; any other is 1 to 4 bytes of UTF-8), so this many always
-# fit beside the frame's other fields, whatever the encoding of the text.
-MAX_CONTENT_CHARS = 16_000
+def message_frames(reply: Turn, max_bytes: int = MAX_FRAME_BYTES) -> list[dict[str, Any]]:
+    """The ``message`` frames of a reply, each at most ``max_bytes`` encoded. A reply that fits is one
+    frame, exactly ``message_frame``. A longer one is ``parts`` frames, each with ``part`` (from 0) and
+    ``parts``: joined in part order, their ``content`` is the whole reply. A frame without ``parts``
+    is whole."""
+    whole = message_frame(reply)
+    if frame_bytes(whole) <= max_bytes:
+        return [whole]
+    room = max_bytes - frame_bytes({**whole, "content": "", "part": _MANY, "parts": _MANY})
+    pieces = split_text(reply.content, room)
+    return [{**whole, "content": piece, "part": n, "parts": len(pieces)} for n, piece in enumerate(pieces)]
 
 
-def message_frames(reply: Turn, max_chars: int = MAX_CONTENT_CHARS) -> list[dict[str, Any]]:
-    """The ``message`` frames of a reply. A reply of up to ``max_chars`` characters (every reply at
-    the default LLM_MAX_TOKENS) is one frame, exactly ``message_frame``. A longer one is ``parts``
-    frames, each with ``part`` (from 0) and ``parts``: joined in part order, their ``content`` is
-    the whole reply. A frame without ``parts`` is whole."""
-    content = reply.content
-    if len(content) <= max_chars:
-        return [message_frame(reply)]
-    pieces = [content[start : start + max_chars] for start in range(0, len(content), max_chars)]
+def history_frames(turns: list[Turn], max_bytes: int = MAX_FRAME_BYTES) -> list[dict[str, Any]]:
+    """The turns, oldest first, in ``history`` frames of at most ``max_bytes`` each. When they fit in
+    one, it is ``{"type": "history", "turns": [...]}``. Otherwise each frame also carries ``part``
+    (from 0) and ``parts``: the turns of all parts, in part order, are the history. A turn too long
+    for one frame is cut into consecutive entries; every entry but its last has ``"continued": true``
+    and is followed by the rest of its ``content``."""
+    entries = [
+        {"role": str(turn.role), "content": turn.content, "created_at": iso(turn.created_at)}
+        for turn in turns
+    ]
+    whole = {"type": "history", "turns": entries}
+    if frame_bytes(whole) <= max_bytes:
+        return [whole]
+    room = max_bytes - frame_bytes({"type": "history", "turns": [], "part": _MANY, "parts": _MANY})
+    parts: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for entry in entries:
+        for piece in _fitted(entry, room):
+            cost = frame_bytes(piece) + 1  # and the comma between entries
+            if parts[-1] and used + cost > room:
+                parts.append([])
+                used = 0
+            parts[-1].append(piece)
+            used += cost
     return [
-        {**message_frame(reply), "content": piece, "part": number, "parts": len(pieces)}
-        for number, piece in enumerate(pieces)
+        {"type": "history", "turns": part, "part": n, "parts": len(parts)} for n, part in enumerate(parts)
     ]
 
 
-# API Gateway refuses frames over 128 KB; leave room for the envelope.
-MAX_HISTORY_BYTES = 120 * 1024
+_MANY = 10**6  # room for the widest part numbers
 
 
-def history_frame(turns: list[Turn], max_bytes: int = MAX_HISTORY_BYTES) -> dict[str, Any]:
-    """The turns, oldest first. When they would not fit in one frame, the oldest are left out and
-    ``truncated`` says so (the client asks again with a smaller ``limit``)."""
-    entries: list[dict[str, Any]] = []
-    size = 0
-    for turn in reversed(turns):
-        entry = {"role": str(turn.role), "content": turn.content, "created_at": iso(turn.created_at)}
-        cost = len(json.dumps(entry, ensure_ascii=False).encode("utf-8")) + 1
-        if entries and size + cost > max_bytes:
-            return {"type": "history", "turns": entries[::-1], "truncated": True}
-        entries.append(entry)
-        size += cost
-    return {"type": "history", "turns": entries[::-1]}
+def _fitted(entry: dict[str, Any], room: int) -> list[dict[str, Any]]:
+    """The entry, or its content cut so that each piece fits a frame of its own."""
+    if frame_bytes(entry) + 1 <= room:
+        return [entry]
+    overhead = frame_bytes({**entry, "content": "", "continued": True}) + 1
+    pieces = split_text(entry["content"], room - overhead)
+    cut = [{**entry, "content": piece, "continued": True} for piece in pieces]
+    del cut[-1]["continued"]
+    return cut
 
 
 def handoff_frame(session: Session, reason: str | None = None) -> dict[str, Any]:

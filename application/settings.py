@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from attrs import frozen
 
+from application.frame_size import MAX_MESSAGE_BYTES
+
 DEFAULT_SYSTEM_PROMPT = (
     "You are MangaAssist, the friendly customer-support assistant of an online manga store. "
     "Help customers find series and volumes, check orders, shipping and returns, and recommend manga. "
@@ -16,6 +18,7 @@ DEFAULT_SYSTEM_PROMPT = (
 @frozen
 class ConversationSettings:
     max_message_chars: int = 16000
+    max_message_bytes: int = MAX_MESSAGE_BYTES  # UTF-8, so that its frame fits API Gateway's 32 KB
     session_ttl: timedelta = timedelta(seconds=86400)
     max_context_turns: int = 20
     max_context_tokens: int = 4000

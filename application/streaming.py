@@ -5,12 +5,11 @@ ones when 200 characters or 100 ms have gathered, whichever comes first."""
 from __future__ import annotations
 
 from application.errors import ConnectionGone, Unavailable
+from application.frame_size import MAX_FRAME_BYTES, frame_bytes, split_text
 from application.frames import chunk_frame
 from application.ports import Clock, Notifier
 
-# API Gateway refuses frames over 128 KB; keep every chunk's delta far below, in characters that
-# may each take 4 bytes of UTF-8 and 6 of JSON escaping.
-MAX_DELTA_CHARS = 16_000
+_WIDEST_INDEX = 10**9  # an index with more digits than any reply reaches
 
 
 class ChunkStream:
@@ -68,8 +67,10 @@ class ChunkStream:
         pending = "".join(self._buffer)
         self._buffer.clear()
         self._buffered = 0
-        for start in range(0, len(pending), MAX_DELTA_CHARS):
-            self._push(pending[start : start + MAX_DELTA_CHARS])
+        # Each chunk frame within API Gateway's 32 KB, whatever the text's encoding and escapes.
+        room = MAX_FRAME_BYTES - frame_bytes(chunk_frame(self._response_id, _WIDEST_INDEX, ""))
+        for piece in split_text(pending, room):
+            self._push(piece)
             if self.silenced:
                 return
         self._last_push = self._clock.monotonic()

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import evolve
 
 from application.authentication import GUEST_PREFIX
-from application.frames import history_frame, session_frame
+from application.frames import history_frames, session_frame
 from application.handoff import StartHandoffCommand
 from application.ports import Notifier
 from application.send_message import SendMessageCommand
@@ -68,7 +68,8 @@ def history(
             frame.optional_str("session_id"),
         )
     )
-    notifier.push(request.connection_id, history_frame(list(turns)))
+    for part in history_frames(list(turns)):
+        notifier.push(request.connection_id, part)
     return ok()
 
 

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import aiohttp
 from yarl import URL
 
+from application.frame_size import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, encode_frame
 from entrypoints.credentials import SUBPROTOCOL
 
 DEFAULT_URL = "ws://127.0.0.1:8080/ws"
@@ -63,9 +64,15 @@ class Printer:
         self.status = "active"  # the session's; "handoff" while a human agent has it
         self._streaming: str | None = None  # the reply being printed
         self._replaying = False  # printed from message frames, not chunks
+        self._history_parts: dict[int, list[dict[str, Any]]] = {}  # a long history, until whole
 
     def frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
+        if kind == "history" and "parts" in frame:
+            whole = self._whole_history(frame)
+            if whole is None:
+                return  # more parts to come
+            frame = whole
         if kind == "chunk":
             if self._streaming != frame.get("response_id"):
                 self._end_stream()
@@ -94,6 +101,22 @@ class Printer:
         if kind in FINAL_TYPES:
             self.answered.set()
 
+    def _whole_history(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        """A history over 32 KB comes in parts; a turn cut across frames has ``continued`` entries."""
+        self._history_parts[int(frame.get("part", 0))] = list(frame.get("turns") or [])
+        if len(self._history_parts) < int(frame["parts"]):
+            return None
+        entries = [e for n in sorted(self._history_parts) for e in self._history_parts[n]]
+        self._history_parts = {}
+        turns, carried = [], ""
+        for entry in entries:
+            if entry.get("continued"):
+                carried += str(entry.get("content", ""))
+                continue
+            turns.append({**entry, "content": carried + str(entry.get("content", ""))})
+            carried = ""
+        return {"type": "history", "turns": turns}
+
     def _end_stream(self) -> None:
         if self._streaming is not None:
             self.out.write("\n")
@@ -121,6 +144,13 @@ class Printer:
         if kind == "handoff":
             return "* the agent handed the conversation back to MangaAssist"
         return f"* {json.dumps(frame, ensure_ascii=False)}"
+
+
+def too_large(frame: dict[str, Any]) -> bool:
+    """A frame API Gateway would close the connection for, or a message the server refuses."""
+    message = frame.get("message")
+    over = isinstance(message, str) and len(message.encode("utf-8", "replace")) > MAX_MESSAGE_BYTES
+    return over or len(encode_frame(frame)) > MAX_FRAME_BYTES
 
 
 def frame_for(line: str) -> dict[str, Any] | None:
@@ -175,6 +205,9 @@ async def converse(
 async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dict[str, Any]) -> bool:
     if ws.closed:
         return False
+    if too_large(frame):
+        printer.out.write(f"! too long to send: keep a message under {MAX_MESSAGE_BYTES // 1024} KB\n")
+        return True
     printer.answered.clear()
     await ws.send_str(json.dumps(frame))
     if frame["action"] == "sendMessage" and printer.status == "handoff":

@@ -134,14 +134,16 @@ def test_a_lone_surrogate_is_refused_and_stores_nothing(chat: Chat, session_id: 
     assert chat.send(CONN, {"action": "history"}) == 200
 
 
-def test_a_history_too_large_for_one_frame_drops_its_oldest_turns(chat: Chat, session_id: str) -> None:
+def test_a_history_too_large_for_one_frame_comes_whole_in_parts(chat: Chat, session_id: str) -> None:
     for n in range(40):
         assert chat.say(CONN, f"{n:02d} " + "漫画" * 1500, f"m-{n}") == 200
     assert chat.send(CONN, {"action": "history", "limit": 80}) == 200
-    frame = chat.last(CONN)
-    assert frame["type"] == "history" and frame["truncated"] is True
-    assert len(json.dumps(frame, ensure_ascii=False).encode()) < 128 * 1024
-    assert frame["turns"][-1]["role"] == "assistant" and frame["turns"][-2]["content"].startswith("39 ")
+    frames = chat.frames(CONN, "history")
+    assert len(frames) > 1 and [f["part"] for f in frames] == list(range(frames[0]["parts"]))
+    assert all(len(json.dumps(f, ensure_ascii=False).encode()) <= 32 * 1024 for f in frames)
+    entries = [entry for frame in frames for entry in frame["turns"]]
+    assert len(entries) == 80  # every turn, none cut: each fits a frame of its own
+    assert entries[0]["content"].startswith("00 ") and entries[-2]["content"].startswith("39 ")
 
 
 def test_a_management_api_failing_mid_reply_still_stores_the_reply(chat: Chat, session_id: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.fake_llm import FakeLanguageModel
-from application.frames import MAX_CONTENT_CHARS
+from application.frame_size import MAX_FRAME_BYTES, encode_frame
 from domain.model import SessionStatus
 from tests.fakes import ManualClock
 from tests.harness import Chat
@@ -65,14 +65,14 @@ def moto_url() -> Iterator[str]:
 
 
 @pytest.mark.moto_server
-def test_a_very_long_reply_reaches_the_client_in_frames_under_128_kb(moto_url: str) -> None:
-    llm = FakeLanguageModel(reply_words=7000)  # ~40,000 characters
+def test_a_very_long_reply_reaches_the_client_in_frames_under_32_kb(moto_url: str) -> None:
+    llm = FakeLanguageModel(reply_words=14000)  # ~74,000 characters
     chat = chat_posting_to(moto_url, llm)
     try:
         assert chat.connect("connLong0001=", "cust-1") == 200
         assert chat.say("connLong0001=", QUESTION, "m-long") == 200
         reply = llm.reply_for(llm.prompts[0])
-        assert len(reply) > 2 * MAX_CONTENT_CHARS
+        assert len(reply.encode()) > 2 * MAX_FRAME_BYTES
 
         frames = frames_at_moto("connLong0001=")
         chunks = [f for f in frames if f["type"] == "chunk"]
@@ -80,6 +80,7 @@ def test_a_very_long_reply_reaches_the_client_in_frames_under_128_kb(moto_url: s
         assert "".join(f["delta"] for f in chunks) == reply
         assert [(f["part"], f["parts"]) for f in parts] == [(n, len(parts)) for n in range(len(parts))]
         assert len(parts) == 3 and "".join(f["content"] for f in parts) == reply
+        assert all(len(encode_frame(f)) <= MAX_FRAME_BYTES for f in frames)
 
         # A repeated message id replays the stored reply in the same parts.
         assert chat.say("connLong0001=", QUESTION, "m-long") == 200

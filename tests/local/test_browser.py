@@ -153,3 +153,46 @@ def test_a_message_cut_off_by_a_drop_is_resent_with_its_id_and_answered_once(
         model.released.set()
         server.container.adapters.llm.reset_override()
     assert model.slow.calls == 1  # answered once
+
+
+NOTICES = "JSON.stringify([...document.querySelectorAll('.notice')].map(n => n.textContent))"
+
+
+def test_chat_page_keeps_frames_within_api_gateways_32_kb(start_server: Callable[..., ServerThread]) -> None:
+    """A message whose frame would pass 32 KB is not sent (API Gateway would close the connection);
+    a history over 32 KB arrives in parts, and the page shows it whole."""
+    server = start_server()
+    executable = chromium_path()
+    assert executable is not None
+    long_message = "漫" * 8000  # 24,000 bytes: the most the server takes, in a frame under 32 KB
+
+    async def scenario() -> None:
+        async with Browser(executable) as page:
+            await page.goto(server.http_url + "/")
+            await page.wait_for(CONNECTED, "the connection")
+            await page.evaluate("document.getElementById('message-input').focus()")
+
+            await page.type_text("漫" * 16_000)  # within the box's 16,000 characters; 48,000 bytes
+            await page.press_enter()
+            await page.wait_for(f"{NOTICES}.includes('too long')", "the too-long notice")
+            assert json.loads(await page.evaluate(TURNS)) == []
+            assert await page.evaluate("document.getElementById('message-input').value.length") == 16_000
+            assert await page.evaluate(CONNECTED)
+
+            await page.evaluate("document.getElementById('message-input').value = ''")
+            for n in range(3):
+                await page.type_text(f"{n} {long_message}")
+                await page.press_enter()
+                await page.wait_for(f"JSON.parse({TURNS}).length === {2 * (n + 1)}", f"reply {n}")
+                await page.wait_for(
+                    "!document.querySelector('.turn-assistant[data-state=\"streaming\"]')", f"reply {n} final"
+                )
+            shown = json.loads(await page.evaluate(TURNS))
+
+            await page.reload()
+            await page.wait_for(CONNECTED, "the connection after the reload")
+            await page.wait_for(f"JSON.parse({TURNS}).length === 6", "the restored history, in parts")
+            assert json.loads(await page.evaluate(TURNS)) == shown
+            assert shown[0] == ["user", f"0 {long_message}"]
+
+    asyncio.run(scenario())

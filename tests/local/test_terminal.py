@@ -76,3 +76,29 @@ def test_lines_become_frames() -> None:
     message = frame_for("hi")
     assert message is not None and message["action"] == "sendMessage" and message["message"] == "hi"
     assert message["message_id"] != (frame_for("hi") or {})["message_id"]
+
+
+def test_a_history_in_parts_prints_once_and_whole() -> None:
+    out = io.StringIO()
+    printer = Printer(out, "c")
+    at = "2026-12-01T08:00:00.000Z"
+    printer.frame({"type": "history", "part": 1, "parts": 2, "turns": [
+        {"role": "user", "content": "ow long?", "created_at": at},
+        {"role": "assistant", "content": "Two days.", "created_at": at}]})  # fmt: skip
+    assert out.getvalue() == "" and not printer.answered.is_set()
+    printer.frame({"type": "history", "part": 0, "parts": 2, "turns": [
+        {"role": "user", "content": "H", "created_at": at, "continued": True}]})  # fmt: skip
+    assert out.getvalue().splitlines() == [
+        "* history:",
+        f"  [{at}] user: How long?",
+        f"  [{at}] assistant: Two days.",
+    ]
+    assert printer.answered.is_set()
+
+
+def test_a_message_too_long_for_a_frame_is_not_sent(server: ServerThread) -> None:
+    out = io.StringIO()
+    too_long = "漫" * 16_000  # 48,000 bytes: API Gateway would close the connection
+    code = asyncio.run(converse(server.ws_url, "cust-big", None, typed(too_long, "/history", "/quit"), out))
+    assert code == 0
+    assert "! too long to send" in out.getvalue() and "* history: (empty)" in out.getvalue()

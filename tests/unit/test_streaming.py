@@ -1,5 +1,6 @@
 from adapters.recording_notifier import RecordingNotifier
-from application.streaming import MAX_DELTA_CHARS, ChunkStream
+from application.frame_size import MAX_FRAME_BYTES, encode_frame
+from application.streaming import ChunkStream
 from tests.fakes import ManualClock
 
 
@@ -34,10 +35,12 @@ def test_a_slow_trickle_is_flushed_every_100_ms() -> None:
 def test_a_huge_delta_is_split_below_the_frame_limit() -> None:
     clock, notifier = ManualClock(), RecordingNotifier()
     chunks = stream(clock, notifier)
-    chunks.add("漫" * (MAX_DELTA_CHARS * 2 + 5))
+    text = "漫" * (MAX_FRAME_BYTES // 3 * 2 + 5)  # 3 bytes each: two frames' worth and a bit
+    chunks.add(text)
     chunks.flush()
     frames = notifier.of("c1", "chunk")
-    assert len(frames) == 3 and all(len(f["delta"]) <= MAX_DELTA_CHARS for f in frames)
+    assert len(frames) == 3 and all(len(encode_frame(f)) <= MAX_FRAME_BYTES for f in frames)
+    assert [f["index"] for f in frames] == [0, 1, 2] and "".join(f["delta"] for f in frames) == text
 
 
 def test_a_gone_client_stops_the_pushes_but_the_text_is_kept() -> None:

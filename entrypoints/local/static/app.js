@@ -8,6 +8,11 @@ const SUBPROTOCOL = "manga-assist";
 const HANDOFF_REASON = "The customer asked for a human from the chat page";
 const MAX_BACKOFF_MS = 15000;
 const MAX_AUTO_RETRIES = 4;
+// API Gateway closes a connection that sends a frame over 32 KB; the server takes at most 24 KB
+// of text (UTF-8), so that its frame, escapes and ids included, stays under that.
+const MAX_FRAME_BYTES = 32 * 1024;
+const MAX_MESSAGE_BYTES = 24 * 1024;
+const utf8 = new TextEncoder();
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -26,6 +31,7 @@ const state = {
   pending: new Map(), // message_id -> {text, item, socket, retries}: not answered yet
   streams: new Map(), // response_id -> {item, parts, chunks}
   replies: new Map(), // response_id -> contents of a long reply's message frames, by part
+  historyParts: [], // a long history's frames, by part, until all have come
 };
 
 function newId() {
@@ -161,7 +167,8 @@ const HANDLERS = {
   },
 
   history(frame) {
-    const turns = frame.turns || [];
+    const turns = wholeHistory(frame);
+    if (!turns) return; // more parts to come
     clearConversation({ keepPending: true });
     const items = turns.map((turn) =>
       turn.role === "system" ? view.notice(turn.content) : view.turn(turn.role, turn.content, { time: turn.created_at }));
@@ -237,7 +244,7 @@ function handleFrame(data) {
   if (handler) handler(frame);
 }
 
-// A reply over 16,000 characters comes as several message frames with part/parts.
+// A reply over 32 KB comes as several message frames with part/parts.
 function wholeReply(frame) {
   if (!frame.parts) return frame.content;
   const pieces = state.replies.get(frame.response_id) || [];
@@ -246,6 +253,26 @@ function wholeReply(frame) {
   if (pieces.filter((piece) => piece !== undefined).length < frame.parts) return null;
   state.replies.delete(frame.response_id);
   return pieces.join("");
+}
+
+// A history over 32 KB comes as several frames with part/parts; a turn too long for one frame is
+// cut into entries marked "continued", each followed by the rest of its content.
+function wholeHistory(frame) {
+  let entries = frame.turns || [];
+  if (frame.parts) {
+    state.historyParts[frame.part] = entries;
+    if (state.historyParts.filter((part) => part !== undefined).length < frame.parts) return null;
+    entries = state.historyParts.slice(0, frame.parts).flat();
+    state.historyParts = [];
+  }
+  const turns = [];
+  let carried = "";
+  for (const entry of entries) {
+    if (entry.continued) { carried += entry.content; continue; }
+    turns.push({ ...entry, content: carried + entry.content });
+    carried = "";
+  }
+  return turns;
 }
 
 // "Being answered": an earlier connection's reply is still being written (we reconnected while
@@ -273,6 +300,7 @@ function clearConversation({ keepPending = false } = {}) {
   view.clear();
   state.streams.clear();
   state.replies.clear();
+  state.historyParts = [];
   if (!keepPending) state.pending.clear();
 }
 
@@ -281,11 +309,22 @@ function clearConversation({ keepPending = false } = {}) {
 function submit(text) {
   const message = text.trim();
   if (!message) return;
+  if (!fitsOneFrame(message)) {
+    const size = Math.ceil(utf8.encode(message).length / 1024);
+    view.notice(`This message is too long to send (${size} KB); please keep it under ${MAX_MESSAGE_BYTES / 1024} KB.`, "error");
+    return; // the text stays in the box, to be shortened
+  }
   const item = view.turn("user", message, { meta: "Sending…" });
   state.pending.set(newId(), { text: message, item, socket: null, retries: 0 });
   flushPending();
   els.input.value = "";
   autosize();
+}
+
+// Measured before sending, as API Gateway measures it: a frame over 32 KB would close the connection.
+function fitsOneFrame(message) {
+  const frame = JSON.stringify({ action: "sendMessage", message, message_id: newId() });
+  return utf8.encode(message).length <= MAX_MESSAGE_BYTES && utf8.encode(frame).length <= MAX_FRAME_BYTES;
 }
 
 function autosize() {
