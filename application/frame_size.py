@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 MAX_FRAME_BYTES = 32 * 1024
-# The longest message a client may send, in UTF-8 bytes after trimming: its frame (the message JSON-
-# escaped, message_id and session_id beside it) must stay under MAX_FRAME_BYTES. A client should
-# measure its whole frame before sending; this is what the server refuses with too_large.
+# The longest message a client may send: its size inside a frame (UTF-8, JSON escapes included, as
+# ``text_cost`` counts), so that its own frame and every frame that carries it on (to an agent, in a
+# history) stay under MAX_FRAME_BYTES with their ids beside it. Over this: too_large.
 MAX_MESSAGE_BYTES = 24 * 1024
 
 # What each ASCII character costs inside a JSON string: 1, or 2 for \" \\ \n ..., or 6 for \u0001.

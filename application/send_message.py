@@ -17,6 +17,7 @@ from application.errors import (
     WriteNotDurable,
 )
 from application.events import ClientGone, MessageForwarded
+from application.frame_size import text_cost
 from application.frames import message_frames
 from application.ports import (
     Clock,
@@ -160,13 +161,15 @@ class SendMessage:
         if not text:
             raise InvalidInput("message must not be empty")
         try:
-            size = len(text.encode("utf-8"))
+            text.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidInput("message is not valid Unicode text") from None
         if len(text) > self._settings.max_message_chars:
             raise MessageTooLarge(f"message is longer than {self._settings.max_message_chars} characters")
-        if size > self._settings.max_message_bytes:  # a frame over API Gateway's 32 KB never arrives
-            raise MessageTooLarge(f"message is longer than {self._settings.max_message_bytes} bytes of UTF-8")
+        if text_cost(text) > self._settings.max_message_bytes:  # so that any frame echoing it fits 32 KB
+            raise MessageTooLarge(
+                f"message is longer than {self._settings.max_message_bytes} bytes in a frame"
+            )
         if not command.message_id or len(command.message_id) > MAX_MESSAGE_ID_CHARS:
             raise InvalidInput(f"message_id must be 1 to {MAX_MESSAGE_ID_CHARS} characters")
         return text

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import aiohttp
 from yarl import URL
 
-from application.frame_size import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, encode_frame
+from application.frame_size import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, encode_frame, text_cost
 from entrypoints.credentials import SUBPROTOCOL
 
 DEFAULT_URL = "ws://127.0.0.1:8080/ws"
@@ -149,7 +149,7 @@ class Printer:
 def too_large(frame: dict[str, Any]) -> bool:
     """A frame API Gateway would close the connection for, or a message the server refuses."""
     message = frame.get("message")
-    over = isinstance(message, str) and len(message.encode("utf-8", "replace")) > MAX_MESSAGE_BYTES
+    over = isinstance(message, str) and text_cost(message) > MAX_MESSAGE_BYTES
     return over or len(encode_frame(frame)) > MAX_FRAME_BYTES
 
 
@@ -209,7 +209,7 @@ async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dic
         printer.out.write(f"! too long to send: keep a message under {MAX_MESSAGE_BYTES // 1024} KB\n")
         return True
     printer.answered.clear()
-    await ws.send_str(json.dumps(frame))
+    await ws.send_str(encode_frame(frame).decode())  # UTF-8 as is: \u escapes would triple its size
     if frame["action"] == "sendMessage" and printer.status == "handoff":
         return True  # the agent answers when they answer; the reader prints it then
     try:

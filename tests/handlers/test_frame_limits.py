@@ -35,3 +35,9 @@ def test_the_longest_message_accepted_still_fits_a_frame_with_its_envelope(conne
     assert len(encode_frame(frame)) <= MAX_FRAME_BYTES
     assert connected.say(CONN, message, "m-2") == 200
     assert connected.say(CONN, message + "漫", "m-3") == 413
+
+
+def test_a_message_is_measured_as_it_travels_in_a_frame_escapes_included(connected: Chat) -> None:
+    quoted = '"' * 13_000  # 13,000 bytes of UTF-8, but 26,000 inside a frame: \\" each
+    assert connected.say(CONN, quoted, "m-4") == 413
+    assert connected.llm.calls == 0

@@ -322,9 +322,11 @@ function submit(text) {
 }
 
 // Measured before sending, as API Gateway measures it: a frame over 32 KB would close the connection.
+// The message itself is measured as the server does: its UTF-8 inside a JSON string, escapes included.
 function fitsOneFrame(message) {
   const frame = JSON.stringify({ action: "sendMessage", message, message_id: newId() });
-  return utf8.encode(message).length <= MAX_MESSAGE_BYTES && utf8.encode(frame).length <= MAX_FRAME_BYTES;
+  const inFrame = utf8.encode(JSON.stringify(message)).length - 2;
+  return inFrame <= MAX_MESSAGE_BYTES && utf8.encode(frame).length <= MAX_FRAME_BYTES;
 }
 
 function autosize() {
