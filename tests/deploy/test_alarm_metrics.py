@@ -18,7 +18,7 @@ from dependency_injector import providers
 from adapters.recording_notifier import RecordingNotifier
 from application.errors import ModelFailed, ModelUnavailable, Unavailable
 from application.ports import Frame
-from entrypoints import message
+from entrypoints import authorizer, message
 from entrypoints.lambda_logging import SERVICE, logger, metrics
 from tests.deploy.conftest import sam_template
 from tests.fakes import FlakyRepository
@@ -55,18 +55,24 @@ def emitted(lines: list[dict[str, Any]]) -> set[Metric]:
     return found
 
 
-def emf_of(chat: Chat, body: dict[str, Any]) -> set[Metric]:
+def emf_of(invoke: Callable[[], Any]) -> set[Metric]:
+    """What ``invoke`` (a handler called as Lambda would) wrote to stdout as EMF."""
     stdout = io.StringIO()
     handler = logger.registered_handler
     previous = handler.setStream(stdout)
     try:
-        with contextlib.redirect_stdout(stdout):
-            context = SimpleNamespace(aws_request_id="lambda-req-alarm", function_name="message")
-            message.handler(message_event(CONN, body), context)
+        # An authorizer refuses by raising: what it wrote on the way out is what counts.
+        with contextlib.redirect_stdout(stdout), contextlib.suppress(Exception):
+            invoke()
     finally:
         handler.setStream(previous)
     lines = [json.loads(line) for line in stdout.getvalue().splitlines() if line.startswith("{")]
     return emitted([line for line in lines if "_aws" in line])
+
+
+def message_emf(chat: Chat, body: dict[str, Any]) -> set[Metric]:
+    context = SimpleNamespace(aws_request_id="lambda-req-alarm", function_name="message")
+    return emf_of(lambda: message.handler(message_event(CONN, body), context))
 
 
 class PushesFailForMessages(RecordingNotifier):
@@ -114,7 +120,20 @@ def connected(chat: Chat) -> Iterator[Chat]:
 
 
 def test_every_alarm_on_our_metrics_has_a_scenario() -> None:
-    assert set(our_alarms()) == set(SCENARIOS)
+    assert set(our_alarms()) == set(SCENARIOS) | {"AuthorizerFailuresAlarm"}
+
+
+def test_the_authorizer_alarm_watches_what_a_failing_authorizer_emits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken() -> Any:
+        raise RuntimeError("injected: the authorizer's configuration cannot be read")
+
+    monkeypatch.setattr(authorizer, "get_authorizer_container", broken)
+    event = {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/prod/$connect"}
+    context = SimpleNamespace(aws_request_id="lambda-req-authorizer", function_name="authorizer")
+    written = emf_of(lambda: authorizer.handler(event, context))
+    assert our_alarms()["AuthorizerFailuresAlarm"] in written, written
 
 
 def test_the_template_names_the_namespace_and_service_the_code_writes() -> None:
@@ -128,7 +147,7 @@ def test_the_template_names_the_namespace_and_service_the_code_writes() -> None:
 @pytest.mark.parametrize("alarm", sorted(SCENARIOS))
 def test_the_alarm_watches_a_metric_the_code_emits(connected: Chat, alarm: str) -> None:
     SCENARIOS[alarm](connected)
-    written = emf_of(
+    written = message_emf(
         connected, {"action": "sendMessage", "message": "Is Frieren 3 in stock?", "message_id": "m-1"}
     )
     assert our_alarms()[alarm] in written, sorted(m for m in written if m[1] == our_alarms()[alarm][1])
@@ -136,5 +155,5 @@ def test_the_alarm_watches_a_metric_the_code_emits(connected: Chat, alarm: str) 
 
 def test_a_quiet_message_emits_none_of_the_alarmed_metrics(connected: Chat) -> None:
     """The scenarios matter: a reply that goes well writes none of these."""
-    written = emf_of(connected, {"action": "sendMessage", "message": "Hello!", "message_id": "m-ok"})
+    written = message_emf(connected, {"action": "sendMessage", "message": "Hello!", "message_id": "m-ok"})
     assert not set(our_alarms().values()) & written
