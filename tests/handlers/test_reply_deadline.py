@@ -78,6 +78,12 @@ def telemetry(chat: Chat) -> RecordingTelemetry:
     return recording
 
 
+def answering_with(chat: Chat, model: SlowModel) -> SlowModel:
+    chat.container.adapters.llm.override(providers.Object(model))
+    assert chat.connect(CONN, "cust-1") == 200
+    return model
+
+
 def stored_turns(chat: Chat) -> list[tuple[str, str]]:
     session_id = chat.repository.session_id_of_connection(CONN)
     return [(str(t.role), t.content) for t in chat.repository.history(session_id, 100)]
@@ -86,9 +92,7 @@ def stored_turns(chat: Chat) -> list[tuple[str, str]]:
 def test_a_reply_streaming_at_its_deadline_is_stored_with_what_was_written_and_marked(
     chat: Chat, clock: ManualClock, telemetry: RecordingTelemetry
 ) -> None:
-    model = SlowModel(clock, seconds_per_delta=1.0)
-    chat.container.adapters.llm.override(providers.Object(model))
-    assert chat.connect(CONN, "cust-1") == 200
+    model = answering_with(chat, SlowModel(clock, seconds_per_delta=1.0))
     # 15 s left: the reply must stop 10 s in, on the test's clock, with half its words unwritten.
     assert send(chat, "m-1", remaining_seconds=MARGIN_SECONDS + 10) == 200
     [_, (role, reply)] = stored_turns(chat)
@@ -106,9 +110,7 @@ def test_a_reply_streaming_at_its_deadline_is_stored_with_what_was_written_and_m
 def test_a_reply_with_nothing_written_by_its_deadline_is_refused_and_its_id_freed(
     chat: Chat, clock: ManualClock, telemetry: RecordingTelemetry
 ) -> None:
-    model = SlowModel(clock, first_delay=30.0)
-    chat.container.adapters.llm.override(providers.Object(model))
-    assert chat.connect(CONN, "cust-1") == 200
+    model = answering_with(chat, SlowModel(clock, first_delay=30.0))
     assert send(chat, "m-1", remaining_seconds=MARGIN_SECONDS + 10) == 503
     assert chat.last(CONN)["code"] == "unavailable"
     assert [role for role, _ in stored_turns(chat)] == ["user"]
@@ -124,9 +126,8 @@ def test_a_silent_stream_cannot_hold_the_reply_past_its_deadline() -> None:
     chat = Chat()
     model = SlowModel()
     model.stall_before = 3
-    chat.container.adapters.llm.override(providers.Object(model))
     try:
-        assert chat.connect(CONN, "cust-1") == 200
+        answering_with(chat, model)
         assert send(chat, "m-1", remaining_seconds=MARGIN_SECONDS + 0.5) == 200
         assert stored_turns(chat)[-1] == ("assistant", "".join(WORDS[:3]) + CUT_SHORT_MARK)
     finally:
