@@ -70,7 +70,8 @@ class PartitionWriter:
             except ClientError as error:
                 if error_code(error) != TRANSACTION_CONFLICT:
                     raise
-                self._backoff.pause(attempt)
+                if attempt + 1 < self._backoff.attempts:
+                    self._backoff.pause(attempt)
         raise Unavailable(f"DynamoDB {operation}: the item stayed held by other transactions")
 
     def put(self, session_id: str, sort_key: str, attributes: Item, what: str = "") -> dict[str, Any]:
