@@ -16,6 +16,8 @@ from application.ports import Prompt, PromptMessage
 from domain.model import Role
 
 PING = Prompt(system=[], messages=[PromptMessage(Role.USER, "Answer with the word OK.")], estimated_tokens=8)
+# Room for a model that thinks before it answers; the call still costs a fraction of a cent.
+PING_MAX_TOKENS = 256
 ACCESS_HELP = "grant model access first (docs/DEPLOY.md, 'Model access')"
 
 
@@ -121,7 +123,7 @@ def access(bedrock: Any, model_id: str) -> Finding:
 
 def invocation(runtime: Any, model_id: str) -> Finding:
     """The service's own request shape (``BedrockLanguageModel.request``), sent once."""
-    request = BedrockLanguageModel(model_id, max_tokens=16, client=runtime).request(PING)
+    request = BedrockLanguageModel(model_id, max_tokens=PING_MAX_TOKENS, client=runtime).request(PING)
     try:
         answer = runtime.converse(**request)
     except ClientError as error:

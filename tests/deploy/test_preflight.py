@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 
 from adapters.bedrock import BedrockLanguageModel
 from adapters.preflight import FAIL, OK, WARN, Finding
-from adapters.preflight.model import PING
+from adapters.preflight.model import PING, PING_MAX_TOKENS
 from entrypoints.commands.preflight import CLIENTS, checks
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -120,7 +120,7 @@ class Account:
         self.answer(
             "bedrock", "get_foundation_model_availability", availability(HAIKU_55), {"modelId": HAIKU_55}
         )
-        request = BedrockLanguageModel(model_id, max_tokens=16, client=object()).request(PING)
+        request = BedrockLanguageModel(model_id, max_tokens=PING_MAX_TOKENS, client=object()).request(PING)
         self.answer("bedrock-runtime", "converse", CONVERSE_OK, request)
 
     def no_stack(self) -> None:
