@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
+from adapters.bedrock_models import DEFAULT_MODEL_ID
 from application.ports import Prompt, ReplyEvent
 from entrypoints.container import build_container
 from tests.adversarial.customer import Customer, audit
@@ -28,7 +29,12 @@ SCRIPTS: dict[str, list[Script]] = {
     "throttled mid-stream": [Stream(exception_after=2, exception_type="throttlingException")],
     "connection dropped mid-stream": [Stream(drop_after=2)],
     "stream ends without messageStop": [Stream(finished=False)],
+    # The default model thinks first (reasoningContent): its thinking is never the reply.
+    "thinking, then the reply": [Stream(reasoning=("The customer asks", " about stock."))],
+    "thinking, then the connection drops": [Stream(reasoning=("Let me see",), deltas=(), drop_after=0)],
+    "thinking, then a stream error mid-reply": [Stream(reasoning=("Hmm.",), exception_after=2)],
 }
+THOUGHTS = ("The customer asks", "Let me see", "Hmm.")
 
 
 class CountingModel:
@@ -49,7 +55,8 @@ class CountingModel:
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockStandIn]:
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)  # botocore's own waits
-    with BedrockStandIn() as standin:
+    # As Bedrock does for the default model: a temperature would be refused (400).
+    with BedrockStandIn(refuses_temperature=frozenset({DEFAULT_MODEL_ID})) as standin:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", standin.url)
         yield standin
 
@@ -72,6 +79,8 @@ def test_bedrock_failing(bedrock: BedrockStandIn, name: str) -> None:
         ]
         failures = sum(1 for status in customer.statuses["m-1"] if status != 200)
         assert len(requests) <= len(SCRIPTS[name]) + 1, "the model was asked again after it had answered"
+        seen = " ".join(str(frame) for frames in chat.notifier.frames.values() for frame in frames)
+        assert not any(thought in seen for thought in THOUGHTS), "the model's thinking reached the client"
         audit(customer, "Bedrock adapter", name, http_requests=len(requests), failed_attempts=failures)
     finally:
         chat.close()
