@@ -1,9 +1,13 @@
 """Errors raised by adapters through the ports, in the application's own words."""
 
-from domain.errors import Conflict, DomainError
+from domain.errors import Conflict
 
 
-class Unavailable(DomainError):
+class InfrastructureError(Exception):
+    """A dependency failed or is gone: no rule of the conversation, so not a ``DomainError``."""
+
+
+class Unavailable(InfrastructureError):
     """A dependency (the table, the model, the queue) did not answer after bounded retries."""
 
 
@@ -11,7 +15,7 @@ class ModelUnavailable(Unavailable):
     """The model was throttled, not ready or timed out, after retries."""
 
 
-class ModelFailed(DomainError):
+class ModelFailed(InfrastructureError):
     """The model refused our request or broke mid-stream in a way retrying will not fix: our bug."""
 
 
@@ -23,9 +27,9 @@ class MessageInProgress(Conflict):
     """Another invocation holds the lease on this message id and is answering it right now."""
 
 
-class ConnectionGone(DomainError):
+class ConnectionGone(InfrastructureError):
     """The client's WebSocket is closed (API Gateway's GoneException)."""
 
 
-class WriteNotDurable(DomainError):
+class WriteNotDurable(InfrastructureError):
     """A write failed after retries and could not be queued for replay either. Never swallowed."""

@@ -18,8 +18,6 @@ WRITES_QUEUED = "WritesQueuedForRetry"
 PUSHES_TO_GONE = "PushesToGoneConnections"
 STORE_RETRIES = "DynamoDBRetries"
 EXPECTED_CONDITION_FAILURES = "ExpectedConditionalCheckFailures"  # repeats, races: not errors
-SUMMARIES_STORED = "SummariesStored"
-WRITES_REPLAYED = "PendingWritesReplayed"
 WRITES_FOR_GONE_SESSIONS = "PendingWritesForExpiredSessions"  # the session was cleaned up meanwhile
 
 

@@ -6,7 +6,7 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    """The client sent something malformed: not JSON, wrong types, blank message, unknown action."""
+    """The request breaks a rule of the conversation: a blank message, a limit out of range."""
 
 
 class MessageTooLarge(InvalidInput):

@@ -14,7 +14,7 @@ from entrypoints.container import get_container
 from entrypoints.credentials import SUBPROTOCOL_HEADER, selected_subprotocol
 from entrypoints.events import WebSocketRequest
 from entrypoints.lambda_logging import bind, event_ids, logger, observed
-from entrypoints.responses import classify, ok, status
+from entrypoints.responses import ok, refusal, status
 
 
 @observed
@@ -32,9 +32,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             )
         )
     except Exception as error:
-        code, kind = classify(error)
-        (logger.error if code >= 500 else logger.info)("connect refused: %s", kind, exc_info=code >= 500)
-        return status(code)
+        return status(refusal(error, "connect").status)
     logger.info(
         "connected",
         extra={"session_id": opened.session.session_id, "resumed": opened.resumed},

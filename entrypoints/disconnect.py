@@ -8,7 +8,7 @@ from application.sessions import DisconnectCommand
 from entrypoints.container import get_container
 from entrypoints.events import WebSocketRequest
 from entrypoints.lambda_logging import bind, event_ids, logger, observed
-from entrypoints.responses import classify, ok, status
+from entrypoints.responses import ok, refusal, status
 
 
 @observed
@@ -18,9 +18,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = WebSocketRequest.from_event(event)
         session = get_container().use_cases.disconnect()(DisconnectCommand(request.connection_id))
     except Exception as error:
-        code, kind = classify(error)
-        (logger.error if code >= 500 else logger.info)("disconnect failed: %s", kind, exc_info=code >= 500)
-        return status(code)
+        return status(refusal(error, "disconnect").status)
     if session is None:
         # The index may lag a connect by a moment, or the session already moved to a new connection.
         logger.info("disconnect: no session attached to this connection")

@@ -11,7 +11,7 @@ from attrs import frozen
 
 from application.authentication import AGENT, CUSTOMER, Unauthenticated
 from application.deadline import Deadline
-from domain.errors import InvalidInput, MessageTooLarge
+from entrypoints.errors import BadRequest, RequestTooLarge
 
 ACTIONS = ("session", "sendMessage", "history", "handoff")
 # API Gateway's own frame limit is 128 KB; anything larger than the largest legal frame is refused
@@ -85,7 +85,7 @@ def _trusted_id(value: str) -> str:
     """An identity provider's subject ("auth0|5f7c…", an e-mail address) is whatever it is: the
     authorizer vouches for it. Only what no store can hold is refused."""
     if len(value) > MAX_AUTHORIZED_ID_CHARS or not value.isprintable():
-        raise InvalidInput(
+        raise BadRequest(
             f"the authorizer's customer id must be printable and at most {MAX_AUTHORIZED_ID_CHARS} characters"
         )
     return text_or_refuse(value, "customer_id")
@@ -93,7 +93,7 @@ def _trusted_id(value: str) -> str:
 
 def _checked_id(value: str, name: str) -> str:
     if not ID_PATTERN.match(value):
-        raise InvalidInput(f"{name} must be 1 to 128 letters, digits or . _ : @ = + / -")
+        raise BadRequest(f"{name} must be 1 to 128 letters, digits or . _ : @ = + / -")
     return value
 
 
@@ -107,21 +107,21 @@ class ClientFrame:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            raise InvalidInput(f"{name} must be a non-empty string")
+            raise BadRequest(f"{name} must be a non-empty string")
         if len(value) > max_chars:
-            raise InvalidInput(f"{name} must be at most {max_chars} characters")
+            raise BadRequest(f"{name} must be at most {max_chars} characters")
         return text_or_refuse(value, name)
 
     def required_str(self, name: str) -> str:
         value = self.fields.get(name)
         if not isinstance(value, str):
-            raise InvalidInput(f"{name} must be a string")
+            raise BadRequest(f"{name} must be a string")
         return text_or_refuse(value, name)
 
     def optional_int(self, name: str, default: int) -> int:
         value = self.fields.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInput(f"{name} must be a whole number")
+            raise BadRequest(f"{name} must be a whole number")
         return value
 
 
@@ -130,26 +130,26 @@ def text_or_refuse(value: str, name: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput(f"{name} is not valid Unicode text") from None
+        raise BadRequest(f"{name} is not valid Unicode text") from None
     return value
 
 
 def parse_frame(body: Any, is_base64: bool) -> ClientFrame:
     if is_base64 or not isinstance(body, str):
-        raise InvalidInput("frames must be JSON text")
+        raise BadRequest("frames must be JSON text")
     if len(body) > MAX_BODY_CHARS:
-        raise MessageTooLarge("frame is too large")
+        raise RequestTooLarge("frame is too large")
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # nesting deeper than the parser's stack: not a frame of ours
-        raise InvalidInput("frame is not valid JSON") from None
+        raise BadRequest("frame is not valid JSON") from None
     if not isinstance(data, dict):
-        raise InvalidInput("frame must be a JSON object")
+        raise BadRequest("frame must be a JSON object")
     action = data.get("action")
     if action is None and "message" in data:
         action = "sendMessage"  # the original design's frames: {"session_id", "message"}
     if not isinstance(action, str):
-        raise InvalidInput("frame needs an action: " + ", ".join(ACTIONS))
+        raise BadRequest("frame needs an action: " + ", ".join(ACTIONS))
     if action not in ACTIONS:
-        raise InvalidInput(f"unknown action {action[:40]!r}; expected one of " + ", ".join(ACTIONS))
+        raise BadRequest(f"unknown action {action[:40]!r}; expected one of " + ", ".join(ACTIONS))
     return ClientFrame(action, data)

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from application.handoff import AgentReplyCommand, ReleaseCommand, StartHandoffCommand
-from domain.errors import InvalidInput
 from entrypoints.container import Container, get_container
+from entrypoints.errors import BadRequest
 from entrypoints.events import text_or_refuse
 from entrypoints.lambda_logging import bind, logger, observed
-from entrypoints.responses import classify
+from entrypoints.responses import refusal
 
 ACTIONS = ("start", "reply", "release")
 
@@ -28,7 +28,7 @@ def _text(event: Mapping[str, Any], name: str, required: bool = True, max_chars:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_chars:
-        raise InvalidInput(f"{name} must be a non-empty string of at most {max_chars} characters")
+        raise BadRequest(f"{name} must be a non-empty string of at most {max_chars} characters")
     return text_or_refuse(value, name)
 
 
@@ -37,16 +37,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind(context, session_id=event.get("session_id") if isinstance(event, dict) else None)
     try:
         if not isinstance(event, dict):
-            raise InvalidInput("the event must be a JSON object")
+            raise BadRequest("the event must be a JSON object")
         action = event.get("action", "start")
         if action not in ACTIONS:
-            raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}")
+            raise BadRequest(f"action must be one of {', '.join(ACTIONS)}")
         result = _run(get_container(), action, event)
     except Exception as error:
-        code, kind = classify(error)
-        (logger.error if code >= 500 else logger.info)("handoff refused: %s", kind, exc_info=code >= 500)
-        message = str(error) if kind in ("bad_request", "conflict") else kind.replace("_", " ")
-        return {"statusCode": code, "error": {"code": kind, "message": message}}
+        refused = refusal(error, "handoff")
+        return {"statusCode": refused.status, "error": {"code": refused.code, "message": refused.message}}
     logger.info("handoff action done", extra={"action": action, **result})
     return {"statusCode": 200, **result}
 
@@ -62,7 +60,7 @@ def _run(container: Container, action: str, event: Mapping[str, Any]) -> dict[st
     if action == "reply":
         message = event.get("message")
         if not isinstance(message, str):
-            raise InvalidInput("message must be a string")
+            raise BadRequest("message must be a string")
         text_or_refuse(message, "message")
         turn = container.use_cases.agent_reply(notifier=notifier)(
             AgentReplyCommand(session_id, agent_id, message)

@@ -13,10 +13,10 @@ from application.handoff import StartHandoffCommand
 from application.ports import Notifier
 from application.send_message import SendMessageCommand
 from application.sessions import DescribeSessionCommand, HistoryCommand
-from domain.errors import InvalidInput
 from domain.model import Session
 from entrypoints.container import Container, get_container, message_bus
 from entrypoints.deadlines import reply_deadline
+from entrypoints.errors import BadRequest
 from entrypoints.events import ClientFrame, WebSocketRequest, parse_frame
 from entrypoints.lambda_logging import add_keys, bind, event_ids, logger, observed
 from entrypoints.responses import ok, refuse
@@ -78,7 +78,7 @@ def send_message(
 ) -> dict[str, Any]:
     message_id = frame.optional_str("message_id") or request.request_message_id
     if not message_id:
-        raise InvalidInput("message_id is required when API Gateway gives no messageId")
+        raise BadRequest("message_id is required when API Gateway gives no messageId")
     add_keys(message_id=message_id, session_id=frame.optional_str("session_id"))
     use_case = container.use_cases.send_message(notifier=notifier, events=message_bus(container, notifier))
     outcome = use_case(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from attrs import frozen
+
 from application.authentication import NotPermitted, Unauthenticated
 from application.errors import ConnectionGone, ModelFailed, Unavailable, WriteNotDurable
+from application.frames import error_frame
 from application.ports import Notifier, Telemetry
 from application.telemetry import FRAMES_REFUSED
 from domain.errors import (
@@ -16,6 +19,7 @@ from domain.errors import (
     NotSessionOwner,
     SessionNotFound,
 )
+from entrypoints.errors import BadRequest, RequestTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,9 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (Unauthenticated, 401, "unauthorized"),
     (NotPermitted, 403, "forbidden"),
     (MessageTooLarge, 413, "too_large"),
+    (RequestTooLarge, 413, "too_large"),
     (InvalidInput, 400, "bad_request"),
+    (BadRequest, 400, "bad_request"),
     (NotSessionOwner, 403, "forbidden"),
     (SessionNotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
@@ -52,6 +58,28 @@ def classify(error: BaseException) -> tuple[int, str]:
     return INTERNAL
 
 
+@frozen
+class Refusal:
+    status: int
+    code: str
+    message: str  # what the caller may read: the error's own words only where they are about its input
+
+
+def refusal(error: BaseException, what: str, telemetry: Telemetry | None = None) -> Refusal:
+    """The one path every entrypoint's failure takes ($connect, $disconnect, $default, handoff): its
+    status and code from ``ERROR_TABLE``, its public message, one log line (with the traceback when
+    it is our fault) and, given ``telemetry``, one count."""
+    status, code = classify(error)
+    if telemetry is not None:
+        telemetry.count(FRAMES_REFUSED, code=code)
+    if status >= 500:
+        log.error("%s failed: %s", what, code, exc_info=error)
+    else:
+        log.info("%s refused: %s (%s)", what, code, type(error).__name__)
+    message = str(error) if code in ("bad_request", "too_large", "conflict") else PUBLIC_MESSAGES[code]
+    return Refusal(status, code, message)
+
+
 def ok() -> dict[str, Any]:
     return {"statusCode": 200}
 
@@ -63,20 +91,13 @@ def status(code: int) -> dict[str, Any]:
 def refuse(
     error: BaseException, notifier: Notifier | None, connection_id: str, telemetry: Telemetry | None = None
 ) -> dict[str, Any]:
-    """Tell the client what went wrong in an error frame, and API Gateway in the status code."""
-    code, kind = classify(error)
-    if telemetry is not None:
-        telemetry.count(FRAMES_REFUSED, code=kind)
-    if code >= 500:
-        log.error("request failed: %s", kind, exc_info=error)
-    else:
-        log.info("frame refused: %s (%s)", kind, type(error).__name__)
-    text = str(error) if kind in ("bad_request", "too_large", "conflict") else PUBLIC_MESSAGES[kind]
+    """A refused frame: the client reads why in an error frame, API Gateway in the status code."""
+    refused = refusal(error, "frame", telemetry)
     if notifier is not None:
         try:
-            notifier.push(connection_id, {"type": "error", "code": kind, "message": text})
+            notifier.push(connection_id, error_frame(refused.code, refused.message))
         except ConnectionGone:
             pass
         except Exception:  # the status code still tells API Gateway; the push failure is logged
             log.warning("could not push the error frame", exc_info=True)
-    return status(code)
+    return status(refused.status)

@@ -42,10 +42,6 @@ class Update:
         self._sets.append(f"{self.n(attribute)} = {self.v(python)}")
         return self
 
-    def set_expression(self, attribute: str, expression: str) -> Update:
-        self._sets.append(f"{self.n(attribute)} = {expression}")
-        return self
-
     def set_item(self, item: Item, keep: frozenset[str] = frozenset()) -> Update:
         """Every attribute of ``item``; those of ``keep`` are left as stored."""
         for attribute, attribute_value in item.items():
