@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.retry_message import FORMAT, VERSION, encode_pending_write
 from application.errors import Unavailable
 from application.ports import PendingWrite
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ class SqsRetryQueue:
             raise Unavailable(f"SQS SendMessage: {type(error).__name__}") from error
 
 
-def sqs_client(session: Any, region: str | None = None) -> Any:
+def sqs_client(session: boto3.session.Session, region: str | None = None) -> SQSClient:
     """An SQS client with botocore's standard retries; it honours ``AWS_ENDPOINT_URL_SQS``."""
     from botocore.config import Config
 

@@ -7,18 +7,17 @@ are ``Singleton``; use cases are ``Factory``, resolved per invocation.
 
 from __future__ import annotations
 
-import gc
 import inspect
 import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from dependency_injector import containers, providers
 
-from adapters.apigateway import ManagementApiClients, NoManagementApi
+from adapters.apigateway import ApiGatewayNotifier, ManagementApiClients, NoManagementApi
 from adapters.fake_llm import FakeLanguageModel
 from adapters.memory import InMemorySessionRepository
 from adapters.memory_retry_queue import InMemoryRetryQueue
@@ -27,7 +26,7 @@ from adapters.tokens import CalibratedTokenCounter
 from application.expiry import ExpireSession
 from application.handoff import AgentReply, ForwardToAgent, ReleaseToBot, StartHandoff
 from application.messagebus import H, MessageBus
-from application.ports import Notifier
+from application.ports import Clock, Notifier, RetryQueue, Telemetry
 from application.replay import ReplayWrite
 from application.send_message import SendMessage
 from application.sessions import (
@@ -41,7 +40,17 @@ from application.sessions import (
 from application.settings import DEFAULT_SYSTEM_PROMPT, ConversationSettings
 from application.summaries import RollSummary, SummarizeWhenDue
 from application.timeline import SessionTimeline
+from entrypoints.cold_start import freeze_imports
 from entrypoints.settings import load_settings
+
+if TYPE_CHECKING:  # the adapters below are imported only by the providers that make them
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+    from adapters.bedrock import BedrockLanguageModel
+    from adapters.dynamodb.repository import DynamoDBSessionRepository
+    from adapters.guest_passes import SignedGuestPasses
+    from adapters.telemetry import PowertoolsTelemetry
 
 log = logging.getLogger(__name__)
 
@@ -58,26 +67,28 @@ def conversation_settings(config: dict[str, Any]) -> ConversationSettings:
 
 # The DynamoDB and SQS adapters are imported inside their providers: memory mode never loads them
 # (nor cattrs), which keeps its cold start short. boto3 resolves AWS_ENDPOINT_URL(_DYNAMODB/_SQS) itself.
-def _dynamodb_client(session: Any, region: str, telemetry: Any) -> Any:
+def _dynamodb_client(session: boto3.session.Session, region: str, telemetry: Telemetry) -> DynamoDBClient:
     from adapters.dynamodb.client import dynamodb_client
     from adapters.dynamodb.observer import observe
 
     return observe(dynamodb_client(session, region), telemetry)
 
 
-def _dynamodb_repository(client: Any, table_name: str) -> Any:
+def _dynamodb_repository(client: DynamoDBClient, table_name: str) -> DynamoDBSessionRepository:
     from adapters.dynamodb.repository import DynamoDBSessionRepository
 
     return DynamoDBSessionRepository(table_name, client)
 
 
-def _sqs_client(session: Any, region: str) -> Any:
+def _sqs_client(session: boto3.session.Session, region: str) -> SQSClient:
     from adapters.sqs_retry_queue import sqs_client
 
     return sqs_client(session, region)
 
 
-def _retry_queue(session_store: str, queue_url: str | None, sqs: Any) -> Any:
+def _retry_queue(
+    session_store: str, queue_url: str | None, sqs: Callable[[], SQSClient]
+) -> RetryQueue | None:
     """SQS when ``RETRY_QUEUE_URL`` is set; the in-process queue in memory mode; else none, and a
     reply the table refuses then fails loudly (``WriteNotDurable``) instead of being dropped."""
     if queue_url:
@@ -88,8 +99,12 @@ def _retry_queue(session_store: str, queue_url: str | None, sqs: Any) -> Any:
 
 
 def _bedrock_model(
-    session_factory: Any, region: str, model_id: str, max_tokens: int, temperature: float
-) -> Any:
+    session_factory: Callable[[], boto3.session.Session],
+    region: str,
+    model_id: str,
+    max_tokens: int,
+    temperature: float,
+) -> BedrockLanguageModel:
     # Imported here so that the fake-model mode never loads the Bedrock adapter.
     from adapters.bedrock import BedrockLanguageModel, bedrock_runtime_client
 
@@ -101,20 +116,20 @@ def _bedrock_model(
     )
 
 
-def _powertools_telemetry() -> Any:
+def _powertools_telemetry() -> PowertoolsTelemetry:
     from adapters.telemetry import PowertoolsTelemetry
     from entrypoints.lambda_logging import METRICS_LOCK, metrics
 
     return PowertoolsTelemetry(metrics, METRICS_LOCK)
 
 
-def _guest_passes(configured: str | None, clock: Any) -> Any:
+def _guest_passes(configured: str | None, clock: Clock) -> SignedGuestPasses:
     from adapters.guest_passes import SignedGuestPasses, process_secret
 
     return SignedGuestPasses(configured.encode("utf-8") if configured else process_secret(), clock)
 
 
-def _notifier_for(management_api: ManagementApiClients, endpoint: str) -> Any:
+def _notifier_for(management_api: ManagementApiClients, endpoint: str) -> ApiGatewayNotifier:
     return management_api.notifier(endpoint)
 
 
@@ -303,7 +318,4 @@ def set_container(container: Container | None) -> None:
         _container = container
 
 
-# Everything imported so far lives as long as the process. Moving it out of the collector's sight
-# keeps the first invocation's garbage collections (botocore parses megabytes of JSON models when it
-# makes its first client) from walking it again and again: about 18 ms of a cold start here.
-gc.freeze()
+freeze_imports()  # the last line: see entrypoints/cold_start.py

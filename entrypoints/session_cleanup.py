@@ -18,7 +18,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 
 def handle_record(record: DynamoDBRecord) -> None:
-    expired = expired_session(record.raw_event)
+    expired = expired_session(record)
     if expired is None:
         return
     (deleted,) = message_bus(get_container()).handle(expired)

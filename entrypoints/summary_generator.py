@@ -20,7 +20,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 
 def handle_record(record: DynamoDBRecord) -> None:
-    change = turns_counted(record.raw_event)
+    change = turns_counted(record)
     if change is None:
         return
     for summary in message_bus(get_container()).handle(change):

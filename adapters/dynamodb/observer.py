@@ -5,15 +5,18 @@ by the code, so counted apart from errors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from application.ports import Telemetry
 from application.telemetry import EXPECTED_CONDITION_FAILURES, STORE_RETRIES
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 CONDITION_CODES = frozenset({"ConditionalCheckFailedException"})
 
 
-def observe(client: Any, telemetry: Telemetry) -> Any:
+def observe(client: DynamoDBClient, telemetry: Telemetry) -> DynamoDBClient:
     def after_call(parsed: dict[str, Any] | None = None, **_: Any) -> None:
         if not parsed:
             return

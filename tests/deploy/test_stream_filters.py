@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from moto import mock_aws
 
 from adapters.dynamodb.stream_records import expired_session, turns_counted
@@ -27,15 +28,15 @@ EVERY = 2  # SUMMARY_EVERY_TURNS: the template's lowest allowed value, so a few 
 
 # What each stream consumer acts on, in its own code's words. A new consumer needs its line here.
 ACTS_ON: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "entrypoints.summary_generator": lambda r: turns_counted(r) is not None,
-    "entrypoints.session_cleanup": lambda r: expired_session(r) is not None,
+    "entrypoints.summary_generator": lambda r: turns_counted(DynamoDBRecord(r)) is not None,
+    "entrypoints.session_cleanup": lambda r: expired_session(DynamoDBRecord(r)) is not None,
 }
 # Records each filter exists to keep away from its consumer (beyond what the consumer acts on).
 NOISE: dict[str, Callable[[dict[str, Any]], bool]] = {
     # Turns, message ids, its own summaries, handoffs, and every removal: only META changes count.
     "entrypoints.summary_generator": lambda r: sort_key(r) != "META" or r["eventName"] == "REMOVE",
     # Everything that is not an expiry, above all the deletes made by code (its own among them).
-    "entrypoints.session_cleanup": lambda r: expired_session(r) is None,
+    "entrypoints.session_cleanup": lambda r: expired_session(DynamoDBRecord(r)) is None,
 }
 
 
