@@ -1,17 +1,13 @@
-"""A deterministic stand-in for the model: replies in MangaAssist's voice, streamed word by word,
-optionally paced like a real model, with injectable failures and a record of every prompt."""
+"""A deterministic stand-in for the model (``LLM_PROVIDER=fake``): replies in MangaAssist's voice,
+streamed word by word, optionally paced like a real model. Tests that need to see the prompts or to
+make it fail use ``testing.model.RecordingModel``, built on this one."""
 
 from __future__ import annotations
 
-import threading
 import time
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 
-from attrs import frozen
-
-from application.errors import ModelUnavailable
 from application.ports import Delta, Prompt, PromptMessage, ReplyEvent, Usage
 from domain.model import Role
 
@@ -47,12 +43,6 @@ FALLBACK = "I can help with finding series, checking stock, orders, shipping and
 CLOSING = "Is there anything else I can do for you today?"
 
 
-@frozen
-class InjectedFailure:
-    error: Exception
-    after_deltas: int = 0  # 0: fail before the first delta
-
-
 class FakeLanguageModel:
     def __init__(
         self,
@@ -65,45 +55,18 @@ class FakeLanguageModel:
         self._per_token = 1 / tokens_per_second if tokens_per_second > 0 else 0.0
         self._reply_words = reply_words
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._failures: deque[InjectedFailure] = deque()
-        self.prompts: list[Prompt] = []  # what stream_reply was asked: the replies
-        self.completions: list[Prompt] = []  # what complete was asked: the summaries
-
-    @property
-    def calls(self) -> int:
-        """Replies the model was asked for (summaries are counted in ``completions``)."""
-        return len(self.prompts)
-
-    def fail_next(self, error: Exception | None = None, after_deltas: int = 0) -> None:
-        self._failures.append(InjectedFailure(error or ModelUnavailable("injected"), after_deltas))
 
     def stream_reply(self, prompt: Prompt) -> Iterator[ReplyEvent]:
-        with self._lock:
-            self.prompts.append(prompt)
-            failure = self._failures.popleft() if self._failures else None
-        return self._stream(prompt, failure)
-
-    def _stream(self, prompt: Prompt, failure: InjectedFailure | None) -> Iterator[ReplyEvent]:
         words = self.reply_for(prompt).split(" ")
         if self._first_token:
             self._sleep(self._first_token)
         for index, word in enumerate(words):
-            if failure is not None and index == failure.after_deltas:
-                raise failure.error
             if index and self._per_token:
                 self._sleep(self._per_token)
             yield Delta(word if index == 0 else " " + word)
-        if failure is not None:
-            raise failure.error
         yield Usage(input_tokens=self.input_tokens(prompt), output_tokens=len(words))
 
     def complete(self, prompt: Prompt) -> tuple[str, Usage]:
-        with self._lock:
-            self.completions.append(prompt)
-            failure = self._failures.popleft() if self._failures else None
-        if failure is not None:
-            raise failure.error
         text = _summarize(prompt.messages)
         return text, Usage(self.input_tokens(prompt), len(text.split()))
 

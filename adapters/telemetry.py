@@ -4,7 +4,6 @@ turned into CloudWatch metrics with no API call on the request path."""
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -38,25 +37,3 @@ class PowertoolsTelemetry:
     def milliseconds(self, name: str, value: float) -> None:
         with self._lock:
             self._metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 3))
-
-
-class RecordingTelemetry:
-    """Keeps every value: for tests and the in-process tools."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.values: dict[str, list[float]] = defaultdict(list)
-        self.dimensions: dict[str, list[dict[str, str]]] = defaultdict(list)
-
-    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
-        with self._lock:
-            self.values[name].append(value)
-            self.dimensions[name].append(dimensions)
-
-    def milliseconds(self, name: str, value: float) -> None:
-        with self._lock:
-            self.values[name].append(value)
-
-    def total(self, name: str) -> float:
-        with self._lock:
-            return sum(self.values.get(name, []))

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.management_api_standin import ManagementApiStandIn
+from testing.management_api_standin import ManagementApiStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME_VENV = ROOT / ".venv-bench-runtime"

@@ -2,7 +2,7 @@
 wall time and the capacity of our handler path, against a plain-boto3 baseline making the original
 design's five sequential calls (Query, Query, PutItem, PutItem, UpdateItem), in one run, alternating.
 
-Latency: moto runs behind a local HTTP server (``tests.aws.LocalMotoServer``) that sleeps a fixed
+Latency: moto runs behind a local HTTP server (``testing.aws.LocalMotoServer``) that sleeps a fixed
 delay (10 ms: DynamoDB's round trip from a Lambda in the same region) before handling each request.
 The sleep is on the server's request thread, before moto's lock, so calls made in parallel wait in
 parallel, as they do across a network; a client-side ``before-send`` sleep would do the same, but
@@ -98,7 +98,7 @@ def memory_handler_ms(messages: int = 40) -> float:
     import contextlib
     import io
 
-    from tests.harness import Chat
+    from testing.harness import Chat
 
     chat = Chat()
     timings = []

@@ -54,7 +54,7 @@ def section(report: dict[str, Any]) -> str:
 `python -m bench.message_path` (defaults: `--messages 40 --delay-ms 10`; under a minute)
 
 **Method.** moto runs in a process of its own behind a `ThreadedMotoServer` on 127.0.0.1
-(`tests/aws.py`, `LocalMotoServer`) that sleeps {delay:g} ms before handling each request: DynamoDB's
+(`testing/aws.py`, `LocalMotoServer`) that sleeps {delay:g} ms before handling each request: DynamoDB's
 round trip from a Lambda in its region. The sleep sits on the server's request thread, before the
 lock that serializes moto (its transactions are not atomic under threads), so calls made in parallel
 wait in parallel, as they do over a network; a client-side `before-send` sleep would do the same but

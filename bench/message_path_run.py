@@ -24,7 +24,7 @@ def moto_with_latency(delay: float) -> Iterator[str]:
     timed (DynamoDB does not run inside our Lambda either). It stops when its stdin closes."""
     code = (
         "import sys\n"
-        "from tests.aws import LocalMotoServer\n"
+        "from testing.aws import LocalMotoServer\n"
         "server = LocalMotoServer(delay=float(sys.argv[1]))\n"
         "server.start()\n"
         "print(server.url, flush=True)\n"
@@ -80,9 +80,9 @@ def measure(messages: int, delay: float, original: Callable[..., None]) -> dict[
     import boto3
 
     from adapters.dynamodb.item_size import item_size
-    from adapters.dynamodb.metering import CallLog, capacity, round_trips
     from adapters.dynamodb.table import table_definition
-    from tests.harness import Chat
+    from bench.metering import CallLog, capacity, round_trips
+    from testing.harness import Chat
 
     with moto_with_latency(delay) as url:
         plain = boto3.client("dynamodb", endpoint_url=url, region_name=REGION)  # setup and read-back only

@@ -3,9 +3,10 @@
 The real ``message`` handler answers ``sendMessage`` frames with the fake model paced like a real
 one (300 ms to the first token, then 50 tokens/s, 200 tokens), and pushes with the real
 ``ApiGatewayNotifier`` and boto3 client over HTTP to a local stand-in of the Management API
-(``tests/management_api_standin.py``) that timestamps each POST on arrival. Per reply: the time from the frame
-entering the handler to the first ``chunk`` arriving, to the ``message`` frame arriving (the whole
-reply: all the original design ever showed its user), and the ``post_to_connection`` calls made.
+(``testing/management_api_standin.py``) that timestamps each POST on arrival. Per reply: the time
+from the frame entering the handler to the first ``chunk`` arriving, to the ``message`` frame
+arriving (the whole reply: all the original design ever showed its user), and the
+``post_to_connection`` calls made.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dependency_injector import providers
 from adapters.fake_llm import FakeLanguageModel
 from entrypoints import connect, message
 from entrypoints.container import build_container, set_container
-from tests.management_api_standin import ManagementApiStandIn
+from testing.management_api_standin import ManagementApiStandIn
 
 FIRST_TOKEN_MS = 300
 TOKENS_PER_SECOND = 50

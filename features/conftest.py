@@ -1,4 +1,4 @@
-"""Steps shared by every feature. A scenario talks to the real handlers through ``tests.harness.Chat``."""
+"""Steps shared by every feature. A scenario talks to the real handlers through ``testing.harness.Chat``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from adapters.fake_llm import FakeLanguageModel
-from tests.fakes import ManualClock
-from tests.harness import Chat
+from testing.fakes import ManualClock
+from testing.harness import Chat
+from testing.model import RecordingModel
 
 
 class World:
@@ -40,7 +40,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def world(clock: ManualClock) -> Iterator[World]:
-    chat = Chat(clock=clock, llm=FakeLanguageModel())
+    chat = Chat(clock=clock, llm=RecordingModel())
     yield World(chat, clock)
     chat.close()
 

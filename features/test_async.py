@@ -10,9 +10,9 @@ from application.summaries import RollSummaryCommand
 from domain.model import Role, SessionStatus
 from entrypoints import handoff, turn_writer
 from features.conftest import World
+from testing.fakes import FlakyRepository
+from testing.harness import sqs_record
 from tests.conflicts import ConflictingTransitions
-from tests.fakes import FlakyRepository
-from tests.harness import sqs_record
 
 scenarios("async.feature")
 

@@ -16,9 +16,9 @@ from adapters.dynamodb.table import create_table
 from entrypoints import turn_writer
 from entrypoints.cli import main
 from features.conftest import World
+from testing.fakes import ManualClock
+from testing.harness import Chat
 from tests.dynamodb.faults import InjectedFaults, reply_transaction
-from tests.fakes import ManualClock
-from tests.harness import Chat
 
 scenarios("operations.feature")
 

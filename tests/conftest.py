@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes import ManualClock
-from tests.harness import Chat
+from testing.fakes import ManualClock
+from testing.harness import Chat
 
 AWS_TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

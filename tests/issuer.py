@@ -16,7 +16,7 @@ from typing import Any
 from attrs import define, field
 from joserfc import jwk, jwt
 
-from tests.local_http import QuietHandler, Served
+from testing.local_http import QuietHandler, Served
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test"
 AUDIENCE = "client-app-1"

@@ -1,4 +1,4 @@
-"""Run any suite that drives ``tests.harness.Chat`` on the DynamoDB store (moto, in-process) instead of
+"""Run any suite that drives ``testing.harness.Chat`` on the DynamoDB store (moto, in-process) instead of
 the in-memory one: ``pytest -p tests.on_dynamodb features``. Every test gets a fresh mock and table.
 
 Scenarios that reach into the in-memory store itself (its change feed for the in-process workers,
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import tests.harness as harness
-from tests.aws import TABLE, moto_table
+import testing.harness as harness
+from testing.aws import TABLE, moto_table
 
 _chat_init = harness.Chat.__init__
 

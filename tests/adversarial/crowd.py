@@ -12,11 +12,11 @@ from typing import Any
 from attrs import define, field
 from dependency_injector import providers
 
-from adapters.fake_llm import FakeLanguageModel
-from adapters.recording_notifier import RecordingNotifier
 from entrypoints import connect, disconnect, message
 from entrypoints.container import Container
-from tests.harness import connect_event, message_event
+from testing.harness import connect_event, message_event
+from testing.model import RecordingModel
+from testing.notifier import RecordingNotifier
 
 RETRIES = 400  # a sender retries a refused message this often at most (409: another thread answers it)
 
@@ -27,7 +27,7 @@ class Crowd:
 
     container_for: Callable[[str], Container]
     notifier: RecordingNotifier = field(factory=RecordingNotifier)
-    llm: FakeLanguageModel = field(factory=FakeLanguageModel)
+    llm: RecordingModel = field(factory=RecordingModel)
     _local: threading.local = field(factory=threading.local)
 
     def install(self, monkeypatch: Any) -> Crowd:

@@ -15,12 +15,12 @@ from attrs import define, field
 from adapters.retry_message import encode_pending_write
 from application.ports import PendingWrite
 from entrypoints import turn_writer
+from testing.fakes import ListRetryQueue, ManualClock
+from testing.harness import load_event
 from tests.adversarial.faults import ProcessDied
 from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import Tally, snapshot, tally
 from tests.adversarial.systems import StrictChat, fresh_id
-from tests.fakes import ListRetryQueue, ManualClock
-from tests.harness import load_event
 
 LEASE_SECONDS = 46  # just past the answer lease (45 s) another invocation may hold on a message
 DIED = 0  # the status a client sees from an invocation that died: none at all

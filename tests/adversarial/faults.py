@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from application.ports import Frame
+from testing.fakes import FlakyRepository
 from tests.adversarial.oracle import EncodingNotifier
-from tests.fakes import FlakyRepository
 
 
 class ProcessDied(BaseException):

@@ -10,8 +10,8 @@ from typing import Any
 from attrs import frozen
 
 from adapters.apigateway import MAX_FRAME_BYTES, FrameTooLarge, encode_frame
-from adapters.recording_notifier import RecordingNotifier
 from application.ports import Frame, PendingWrite
+from testing.notifier import RecordingNotifier
 
 # CONTRACT §1-2: every error code and the status that goes with it.
 STATUS_OF = {

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from attrs import define
 from dependency_injector import providers
 
-from adapters.fake_llm import FakeLanguageModel
+from testing.fakes import ListRetryQueue, ManualClock
+from testing.model import RecordingModel
 from tests.adversarial.customer import Customer
 from tests.adversarial.faults import AmbiguousRepository, FailingNotifier
 from tests.adversarial.systems import StrictChat, memory_chat
-from tests.fakes import ListRetryQueue, ManualClock
 
 
 @define
@@ -25,7 +25,7 @@ class Rig:
     notifier: FailingNotifier
 
     @property
-    def llm(self) -> FakeLanguageModel:
+    def llm(self) -> RecordingModel:
         return self.chat.llm
 
     def customer(self) -> Customer:
@@ -49,7 +49,7 @@ def rigged(with_queue: bool = True, reply_words: int | None = None) -> Iterator[
         chat.notifier = notifier
         adapters.notifier.override(providers.Object(notifier))
         if reply_words:
-            chat.llm = FakeLanguageModel(reply_words=reply_words)
+            chat.llm = RecordingModel(reply_words=reply_words)
             adapters.llm.override(providers.Object(chat.llm))
         try:
             yield Rig(chat, clock, repo, queue, notifier)

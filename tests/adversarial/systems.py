@@ -15,11 +15,11 @@ from dependency_injector import providers
 
 from entrypoints import message
 from entrypoints.container import build_container
+from testing.aws import TABLE, moto_table
+from testing.fakes import ManualClock
+from testing.harness import Chat, message_event
 from tests.adversarial.oracle import EncodingNotifier
 from tests.adversarial.strategies import RawFrame
-from tests.aws import TABLE, moto_table
-from tests.fakes import ManualClock
-from tests.harness import Chat, message_event
 
 DYNAMODB_ENV = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE}
 _ids = itertools.count(1)

@@ -21,7 +21,7 @@ from adapters.jwks import REFETCH_INTERVAL, RETRY_AFTER_FAILURE, JwksKeys
 from entrypoints import authorizer, connect
 from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
 from entrypoints.local.environment import ServeOptions
-from tests.harness import Chat, connect_event
+from testing.harness import Chat, connect_event
 from tests.issuer import AUDIENCE, HS256_SECRET, ISSUER, Issuer, sign_hs256, unsigned
 from tests.local.server_thread import ServerThread
 

@@ -16,12 +16,12 @@ import pytest
 from adapters.dynamodb.client import dynamodb_client
 from adapters.dynamodb.table import create_table
 from entrypoints.container import Container, build_container
+from testing.aws import REGION, LocalMotoServer
 from tests.adversarial.crowd import Crowd, Sender, run_all
 from tests.adversarial.customer import replies_follow_questions
 from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import snapshot, tally
 from tests.adversarial.systems import fresh_id
-from tests.aws import REGION, LocalMotoServer
 
 TABLE = "manga-assist-adversarial-crowd"
 CUSTOMER = "cust-crowd"

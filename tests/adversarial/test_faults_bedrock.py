@@ -13,10 +13,10 @@ from botocore.retries.standard import ExponentialBackoff
 from adapters.bedrock_models import DEFAULT_MODEL_ID
 from application.ports import Prompt, ReplyEvent
 from entrypoints.container import build_container
+from testing.bedrock_standin import BedrockStandIn, ErrorReply, Script, Stream
+from testing.fakes import ManualClock
 from tests.adversarial.customer import Customer, audit
 from tests.adversarial.systems import StrictChat
-from tests.bedrock_standin import BedrockStandIn, ErrorReply, Script, Stream
-from tests.fakes import ManualClock
 
 THROTTLED = ErrorReply(429, "ThrottlingException")
 SCRIPTS: dict[str, list[Script]] = {

@@ -15,6 +15,8 @@ from moto import mock_aws
 from adapters.dynamodb.client import dynamodb_client
 from adapters.dynamodb.table import create_table
 from application.errors import ModelUnavailable
+from testing.aws import REGION
+from testing.fakes import ListRetryQueue, ManualClock
 from tests.adversarial.customer import Customer, audit
 from tests.adversarial.dynamodb_faults import (
     KINDS,
@@ -25,8 +27,6 @@ from tests.adversarial.dynamodb_faults import (
     DynamoDBFaults,
 )
 from tests.adversarial.systems import StrictChat, chat_on_table, fresh_id
-from tests.aws import REGION
-from tests.fakes import ListRetryQueue, ManualClock
 
 ATTEMPTS = {"blip": 1, "outage": 5}  # an outage outlasts botocore's 3 attempts of one call
 # After arming, TransactWriteItems is called to store m-1 (1), again on its retry (2), to store its reply

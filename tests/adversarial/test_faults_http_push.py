@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
+from testing.fakes import ManualClock
+from testing.management_api_standin import ManagementApiStandIn
 from tests.adversarial.customer import Customer, audit
 from tests.adversarial.systems import memory_chat
-from tests.fakes import ManualClock
-from tests.management_api_standin import ManagementApiStandIn
 
 SCENARIOS: dict[str, tuple[int | None, list[tuple[int, str]], int]] = {
     # name: (accepted posts before 410 from then on, errors answered first, model calls expected)

@@ -11,13 +11,13 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from entrypoints import connect
+from testing.harness import connect_event
 from tests.adversarial.frame_checks import Neighbour
 from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import snapshot
 from tests.adversarial.profile import examples
 from tests.adversarial.strategies import MARKERS, OTHER, OWN, UNKNOWN, json_values, text
 from tests.adversarial.systems import StrictChat, fresh_id
-from tests.harness import connect_event
 
 # CONTRACT §2 and the message of the refusal: 1 to 128 of these characters, nothing else.
 VALID_ID = re.compile(r"[A-Za-z0-9._:@=+/\-]{1,128}")

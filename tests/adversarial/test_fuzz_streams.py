@@ -13,12 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entrypoints import session_cleanup, summary_generator
+from testing.harness import load_event
 from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import snapshot
 from tests.adversarial.profile import examples
 from tests.adversarial.strategies import json_values, text
 from tests.adversarial.systems import StrictChat, fresh_id, memory_chat
-from tests.harness import load_event
 
 TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 CALLBACK = {"WEBSOCKET_CALLBACK_URL": "https://abc123.execute-api.us-east-1.amazonaws.com/prod"}

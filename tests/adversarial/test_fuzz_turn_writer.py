@@ -19,12 +19,12 @@ from adapters.retry_message import encode_pending_write
 from application.ports import NewMessage, PendingWrite
 from domain.model import Role, Turn
 from entrypoints import turn_writer
+from testing.harness import load_event
 from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import snapshot, tally
 from tests.adversarial.profile import examples
 from tests.adversarial.strategies import json_values, text
 from tests.adversarial.systems import StrictChat, fresh_id, memory_chat
-from tests.harness import load_event
 
 wrong_types = st.one_of(st.lists(st.integers(), max_size=2), st.floats(), st.dictionaries(text, st.none()))
 

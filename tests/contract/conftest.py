@@ -12,7 +12,7 @@ from adapters.dynamodb.errors import Backoff
 from adapters.dynamodb.reads import TableReads
 from adapters.dynamodb.repository import DynamoDBSessionRepository
 from adapters.memory import InMemorySessionRepository
-from tests.aws import TABLE, moto_table
+from testing.aws import TABLE, moto_table
 
 
 def no_sleep(_: float) -> None:

@@ -12,12 +12,12 @@ from typing import Any
 
 from joserfc import jwk, jwt
 
-from tests.aws import partition_items
+from testing.aws import partition_items
+from testing.harness import connect_event, disconnect_event, message_event
 from tests.deploy.event_filter import passes
 from tests.deploy.role_traffic import API_ID, HS256_SECRET, TABLE, Deployment, Function, mapping_of
 from tests.deploy.stream_source import batch, sort_key, ttl_expiry
 from tests.dynamodb.faults import InjectedFaults, reply_transaction
-from tests.harness import connect_event, disconnect_event, message_event
 
 OK: dict[str, Any] = {"batchItemFailures": []}
 

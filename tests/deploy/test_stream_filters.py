@@ -16,11 +16,11 @@ from moto import mock_aws
 from adapters.dynamodb.stream_records import expired_session, turns_counted
 from adapters.dynamodb.table import create_table
 from entrypoints import session_cleanup, summary_generator
-from tests.aws import partition_items
+from testing.aws import partition_items
+from testing.harness import Chat, load_event
 from tests.deploy.conftest import functions, sam_template
 from tests.deploy.event_filter import UnsupportedPattern, matches, passes
 from tests.deploy.stream_source import TableStream, batch, sort_key, ttl_expiry
-from tests.harness import Chat, load_event
 
 TABLE = "manga-assist-streams"
 CALLBACK = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"

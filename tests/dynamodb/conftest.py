@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from adapters.dynamodb.table import create_table
-from tests.aws import REGION, TABLE, LocalMotoServer, moto_table
-from tests.fakes import ManualClock
-from tests.harness import Chat
+from testing.aws import REGION, TABLE, LocalMotoServer, moto_table
+from testing.fakes import ManualClock
+from testing.harness import Chat
 
 DYNAMODB_ENV = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE}
 

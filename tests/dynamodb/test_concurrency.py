@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.aws import partition_items
+from testing.aws import partition_items
+from testing.harness import Chat
 from tests.dynamodb.conftest import DYNAMODB_ENV, close
-from tests.harness import Chat
 
 pytestmark = pytest.mark.moto_server
 

@@ -11,7 +11,9 @@ import pytest
 from dependency_injector import providers
 
 from adapters.memory_retry_queue import InMemoryRetryQueue
-from tests.aws import partition_items
+from testing.aws import partition_items
+from testing.fakes import ManualClock
+from testing.harness import Chat
 from tests.dynamodb.faults import (
     InjectedFaults,
     lease_release,
@@ -19,8 +21,6 @@ from tests.dynamodb.faults import (
     reply_transaction,
     turn_query,
 )
-from tests.fakes import ManualClock
-from tests.harness import Chat
 
 QUESTION = "Is volume 3 of Frieren in stock?"
 

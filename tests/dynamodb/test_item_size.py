@@ -25,7 +25,7 @@ from adapters.dynamodb.repository import DynamoDBSessionRepository
 from application.ports import NewMessage
 from domain.errors import MessageTooLarge
 from domain.model import Role, Session, SessionStatus, Turn
-from tests.aws import TABLE
+from testing.aws import TABLE
 from tests.dynamodb.faults import InjectedFaults
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

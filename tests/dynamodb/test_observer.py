@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dependency_injector import providers
 
-from adapters.telemetry import RecordingTelemetry
 from entrypoints.container import build_container
+from testing.harness import Chat
+from testing.telemetry import RecordingTelemetry
 from tests.dynamodb.faults import InjectedFaults, reply_transaction
-from tests.harness import Chat
 
 
 def test_retries_and_expected_condition_failures_are_counted_apart(monkeypatch) -> None:
-    from tests.aws import TABLE, moto_table
+    from testing.aws import TABLE, moto_table
 
     monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
     with moto_table():

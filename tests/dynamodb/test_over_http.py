@@ -12,9 +12,9 @@ import pytest
 
 from adapters.dynamodb.layout import CONNECTION_INDEX
 from entrypoints import cli
-from tests.aws import TABLE, partition_items
+from testing.aws import TABLE, partition_items
+from testing.harness import Chat
 from tests.dynamodb.conftest import DYNAMODB_ENV, close
-from tests.harness import Chat
 
 pytestmark = pytest.mark.moto_server
 

@@ -21,7 +21,7 @@ from application.errors import Unavailable
 from application.ports import PendingWrite
 from domain.model import Role, Turn
 from entrypoints import turn_writer
-from tests.harness import Chat, load_event
+from testing.harness import Chat, load_event
 
 NOW = datetime(2026, 11, 27, 9, 0, 0, 123456, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ from dependency_injector import providers
 
 from adapters.bedrock import BedrockLanguageModel
 from entrypoints.container import build_container
-from tests.bedrock_standin import BedrockStandIn, ErrorReply, Stream
-from tests.fakes import ManualClock
-from tests.harness import Chat
+from testing.bedrock_standin import BedrockStandIn, ErrorReply, Stream
+from testing.fakes import ManualClock
+from testing.harness import Chat
 
 CONN = "connBedrock01="
 MODEL_ID = "anthropic.claude-haiku-4-5-20251001-v1:0"  # takes a temperature

@@ -11,8 +11,8 @@ from dependency_injector import providers
 from application.errors import ModelFailed, ModelUnavailable
 from domain.model import SessionStatus
 from entrypoints.container import message_bus
-from tests.fakes import FlakyRepository, ListRetryQueue
-from tests.harness import Chat
+from testing.fakes import FlakyRepository, ListRetryQueue
+from testing.harness import Chat
 
 CONN = "connFail0001="
 
@@ -196,7 +196,7 @@ def test_a_message_during_a_handoff_frees_its_id_and_a_repeat_is_a_quiet_success
 def test_a_pending_write_for_a_session_cleaned_up_meanwhile_is_let_go(chat: Chat, session_id: str) -> None:
     from adapters.memory_retry_queue import InMemoryRetryQueue
     from entrypoints import turn_writer
-    from tests.harness import sqs_record
+    from testing.harness import sqs_record
 
     flaky, queue = FlakyRepository(chat.repository), InMemoryRetryQueue()
     chat.container.adapters.repository.override(providers.Object(flaky))

@@ -13,7 +13,7 @@ import pytest
 from application.errors import ModelUnavailable
 from entrypoints import message
 from entrypoints.lambda_logging import logger
-from tests.harness import Chat, message_event
+from testing.harness import Chat, message_event
 
 SECRET = "my card number is 4111-1111-1111-1111"
 CONN = "connObserve01="
@@ -115,8 +115,8 @@ def test_a_credential_is_never_logged_whether_it_verifies_or_not(carrier: str) -
     when it lets the caller in, when it is refused, and when $connect runs after it."""
     from entrypoints import authorizer, connect
     from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
+    from testing.harness import connect_event
     from tests.adversarial.test_authorizer import authorizer_event
-    from tests.harness import connect_event
     from tests.issuer import HS256_SECRET, sign_hs256
 
     set_authorizer_container(

@@ -7,18 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.fake_llm import FakeLanguageModel
 from application.frame_size import MAX_FRAME_BYTES, encode_frame
 from domain.model import SessionStatus
-from tests.fakes import ManualClock
-from tests.harness import Chat
-from tests.management_api_standin import ManagementApiStandIn, frames_at_moto, moto_management_api
+from testing.fakes import ManualClock
+from testing.harness import Chat
+from testing.management_api_standin import ManagementApiStandIn, frames_at_moto, moto_management_api
+from testing.model import RecordingModel
 
 CONN = "connHttpPush1="
 QUESTION = "Can you recommend something like Frieren?"
 
 
-def chat_posting_to(url: str, llm: FakeLanguageModel) -> Chat:
+def chat_posting_to(url: str, llm: RecordingModel) -> Chat:
     chat = Chat(env={"WEBSOCKET_CALLBACK_URL": url}, llm=llm, clock=ManualClock())
     chat.container.adapters.notifier.reset_override()  # the real notifier, not the recording one
     return chat
@@ -31,7 +31,7 @@ def api() -> Iterator[ManagementApiStandIn]:
 
 
 def test_a_client_gone_mid_reply_stops_the_pushes_but_the_reply_is_stored(api: ManagementApiStandIn) -> None:
-    llm = FakeLanguageModel(reply_words=400)  # ~2,400 characters: a dozen chunks
+    llm = RecordingModel(reply_words=400)  # ~2,400 characters: a dozen chunks
     chat = chat_posting_to(api.url, llm)
     try:
         assert chat.connect(CONN, "cust-1") == 200
@@ -66,7 +66,7 @@ def moto_url() -> Iterator[str]:
 
 @pytest.mark.moto_server
 def test_a_very_long_reply_reaches_the_client_in_frames_under_32_kb(moto_url: str) -> None:
-    llm = FakeLanguageModel(reply_words=14000)  # ~74,000 characters
+    llm = RecordingModel(reply_words=14000)  # ~74,000 characters
     chat = chat_posting_to(moto_url, llm)
     try:
         assert chat.connect("connLong0001=", "cust-1") == 200

@@ -6,8 +6,8 @@ from dependency_injector import providers
 
 from application.timeline import SessionTimeline
 from entrypoints.commands.inspect import render
-from tests.fakes import FlakyRepository
-from tests.harness import Chat
+from testing.fakes import FlakyRepository
+from testing.harness import Chat
 
 
 def test_the_timeline_shows_turns_summaries_handoffs_and_the_missing_reply(chat: Chat, clock) -> None:

@@ -1,4 +1,4 @@
-"""The three WebSocket handlers driven by API-Gateway-shaped events (fixtures in tests/events/)."""
+"""The three WebSocket handlers driven by API-Gateway-shaped events (fixtures in testing/events/)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from entrypoints import connect, disconnect, message
-from tests.harness import Chat, connect_event, load_event, message_event
+from testing.harness import Chat, connect_event, load_event, message_event
 
 ROOT = Path(__file__).resolve().parents[2]
 

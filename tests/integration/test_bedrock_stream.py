@@ -14,7 +14,7 @@ from adapters.bedrock import STREAM_CONFIG, BedrockLanguageModel
 from application.errors import ModelFailed, ModelUnavailable
 from application.ports import Delta, Prompt, PromptMessage, ReplyEvent, Usage
 from domain.model import Role
-from tests.bedrock_standin import BedrockStandIn, ErrorReply, Stream
+from testing.bedrock_standin import BedrockStandIn, ErrorReply, Stream
 
 MODEL_ID = "anthropic.claude-haiku-4-5-20251001-v1:0"  # takes a temperature
 PROMPT = Prompt(

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from adapters.apigateway import ApiGatewayNotifier, FrameTooLarge, ManagementApiClients
 from application.errors import ConnectionGone, Unavailable
-from tests.management_api_standin import ManagementApiStandIn, frames_at_moto, moto_management_api
+from testing.management_api_standin import ManagementApiStandIn, frames_at_moto, moto_management_api
 
 CONN = "L0SM9cOFvHcCIhw="
 

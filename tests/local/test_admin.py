@@ -13,7 +13,7 @@ from dependency_injector import providers
 
 from entrypoints.cli import main
 from entrypoints.local import admin
-from tests.fakes import ManualClock
+from testing.fakes import ManualClock
 from tests.local.client import Client
 from tests.local.server_thread import ServerThread
 from tests.local.test_gateway import eventually

@@ -15,7 +15,7 @@ import pytest
 from entrypoints import cli
 from entrypoints.container import build_container
 from entrypoints.local.environment import ServeOptions
-from tests.aws import partition_items
+from testing.aws import partition_items
 from tests.local.client import Client
 from tests.local.server_thread import ServerThread
 

@@ -17,7 +17,7 @@ from entrypoints import connect, disconnect, message
 from tests.local.client import Client
 from tests.local.server_thread import ServerThread
 
-EVENTS = Path(__file__).parents[1] / "events"
+EVENTS = Path(__file__).parents[2] / "testing" / "events"
 API_GATEWAY_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
 
 

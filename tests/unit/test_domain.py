@@ -4,7 +4,7 @@ import pytest
 
 from domain.errors import IllegalTransition, SessionNotResumable
 from domain.model import Role, Session, SessionStatus, Turn
-from tests.fakes import START
+from testing.fakes import START
 
 IDLE = timedelta(hours=24)
 

@@ -2,7 +2,7 @@ import threading
 
 from adapters.system import RandomIds
 from adapters.tokens import CalibratedTokenCounter
-from tests.fakes import START
+from testing.fakes import START
 
 
 def test_turn_ids_made_in_one_instant_still_sort_in_the_order_they_were_made() -> None:

@@ -6,7 +6,7 @@ from adapters.tokens import CalibratedTokenCounter
 from application.ports import ConversationContext
 from application.prompt import PromptBuilder
 from domain.model import Role, Summary, Turn
-from tests.fakes import START
+from testing.fakes import START
 
 SYSTEM = "You are MangaAssist."
 

@@ -1,7 +1,7 @@
-from adapters.recording_notifier import RecordingNotifier
 from application.frame_size import MAX_FRAME_BYTES, encode_frame
 from application.streaming import ChunkStream
-from tests.fakes import ManualClock
+from testing.fakes import ManualClock
+from testing.notifier import RecordingNotifier
 
 
 def stream(clock: ManualClock, notifier: RecordingNotifier) -> ChunkStream:

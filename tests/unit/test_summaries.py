@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.fake_llm import FakeLanguageModel
 from adapters.memory import InMemorySessionRepository
 from adapters.tokens import CalibratedTokenCounter
 from application.summaries import RollSummary, RollSummaryCommand
 from domain.model import Role, Session, SessionStatus, Turn
-from tests.fakes import START, ManualClock
+from testing.fakes import START, ManualClock
+from testing.model import RecordingModel
 
 
 def session_with_turns(repo: InMemorySessionRepository, count: int, chars: int) -> str:
@@ -27,7 +27,7 @@ def session_with_turns(repo: InMemorySessionRepository, count: int, chars: int) 
 
 
 def test_a_summary_far_behind_still_fits_the_budget_and_covers_up_to_the_target() -> None:
-    repo, llm, counter = InMemorySessionRepository(), FakeLanguageModel(), CalibratedTokenCounter()
+    repo, llm, counter = InMemorySessionRepository(), RecordingModel(), CalibratedTokenCounter()
     session_id = session_with_turns(repo, 1000, 2000)
     roll = RollSummary(repo, llm, counter, ManualClock(), every_turns=10, max_prompt_tokens=4000)
     summary = roll(RollSummaryCommand(session_id, 1000))
@@ -35,11 +35,11 @@ def test_a_summary_far_behind_still_fits_the_budget_and_covers_up_to_the_target(
     assert summary.last_turn_id == f"{999:019d}-00000000"
     prompt = llm.completions[-1]
     assert prompt.estimated_tokens <= 4000
-    assert FakeLanguageModel.input_tokens(prompt) <= 4000
+    assert RecordingModel.input_tokens(prompt) <= 4000
 
 
 def test_a_small_budget_still_holds_for_many_large_turns() -> None:
-    repo, llm, counter = InMemorySessionRepository(), FakeLanguageModel(), CalibratedTokenCounter()
+    repo, llm, counter = InMemorySessionRepository(), RecordingModel(), CalibratedTokenCounter()
     session_id = session_with_turns(repo, 40, 16000)
     roll = RollSummary(repo, llm, counter, ManualClock(), every_turns=20, max_prompt_tokens=600)
     assert roll(RollSummaryCommand(session_id, 40)) is not None

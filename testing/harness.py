@@ -11,18 +11,19 @@ from typing import Any
 
 from dependency_injector import providers
 
-from adapters.fake_llm import FakeLanguageModel
-from adapters.recording_notifier import RecordingNotifier
 from entrypoints import connect, disconnect, message
 from entrypoints.container import Container, build_container, set_container
 from entrypoints.inprocess import InProcessWorkers
+from testing.model import RecordingModel
+from testing.notifier import RecordingNotifier
 
 EVENTS = Path(__file__).parent / "events"
 _counter = itertools.count(1)
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
 
 
 def connect_event(
@@ -51,10 +52,10 @@ def message_event(connection_id: str, body: Any, request_message_id: str | None 
 
 def sqs_record(message_id: str, body: str, receive_count: int = 1) -> dict[str, Any]:
     """One record of an SQS event, as Lambda's event source mapping delivers it."""
-    record = load_event("sqs_retry_batch.json")["Records"][0]
+    record: dict[str, Any] = load_event("sqs_retry_batch.json")["Records"][0]
     record.update(messageId=message_id, body=body)
     record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
-    return record  # type: ignore[no-any-return]
+    return record
 
 
 def disconnect_event(connection_id: str) -> dict[str, Any]:
@@ -64,18 +65,21 @@ def disconnect_event(connection_id: str) -> dict[str, Any]:
 
 
 class Chat:
-    """One process's worth of the system: a container, a recording notifier, a fake model."""
+    """One process's worth of the system: a container, a recording notifier, a fake model.
+    ``asynchronous=False`` leaves the asynchronous half out (no stream reader, no in-process
+    workers): for a benchmark that times the request path on a table without Streams."""
 
     def __init__(
         self,
         container: Container | None = None,
         env: dict[str, str] | None = None,
-        llm: FakeLanguageModel | None = None,
+        llm: RecordingModel | None = None,
         clock: Any = None,
+        asynchronous: bool = True,
     ) -> None:
         self.container = container or build_container(env or {})
         self.notifier = RecordingNotifier()
-        self.llm = llm or FakeLanguageModel()
+        self.llm = llm or RecordingModel()
         self.container.adapters.notifier.override(providers.Object(self.notifier))
         self.container.adapters.llm.override(providers.Object(self.llm))
         if clock is not None:
@@ -84,9 +88,9 @@ class Chat:
         self.statuses: list[int] = []
         self.auto_settle = True
         self.workers: Any = None
-        if hasattr(self.repository, "listeners"):
+        if asynchronous and hasattr(self.repository, "listeners"):
             self.workers = InProcessWorkers(self.container, self.notifier)
-        elif self.container.config.session_store() == "dynamodb":
+        elif asynchronous and self.container.config.session_store() == "dynamodb":
             self.workers = self._stream_workers()
 
     def _stream_workers(self) -> Any:
@@ -120,16 +124,15 @@ class Chat:
     def connect(
         self, connection_id: str, customer_id: str | None = None, session_id: str | None = None, **kwargs: Any
     ) -> int:
-        code = connect.handler(connect_event(connection_id, customer_id, session_id, **kwargs), None)[
-            "statusCode"
-        ]
+        event = connect_event(connection_id, customer_id, session_id, **kwargs)
+        code = int(connect.handler(event, None)["statusCode"])
         self.statuses.append(code)
         self.settle()
         return code
 
     def send(self, connection_id: str, body: Any, request_message_id: str | None = None) -> int:
         event = message_event(connection_id, body, request_message_id)
-        code = message.handler(copy.deepcopy(event), None)["statusCode"]
+        code = int(message.handler(copy.deepcopy(event), None)["statusCode"])
         self.statuses.append(code)
         self.settle()
         return code

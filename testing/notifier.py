@@ -1,4 +1,4 @@
-"""A notifier that keeps every frame in memory: for tests and for in-process tools."""
+"""A notifier that keeps every frame in memory, and can play a client that leaves after N frames."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from attrs import define, field, frozen
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.server import ThreadedMotoServer
 
-from tests.local_http import LocalServer, QuietHandler, Served
+from testing.local_http import LocalServer, QuietHandler, Served
 
 
 @frozen

@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 from attrs import define, field, frozen
 
-from tests.local_http import LocalServer, QuietHandler, Served
+from testing.local_http import LocalServer, QuietHandler, Served
 
 STRING_HEADER = 7
 

@@ -1,4 +1,4 @@
-"""Metering a boto3 DynamoDB client (for `manga-assist capacity` and the benchmarks): every call with its
+"""Metering a boto3 DynamoDB client (for ``bench.capacity`` and ``bench.message_path``): every call with its
 request and its answer; from those, the sequential round trips and the capacity units by DynamoDB's rules."""
 
 from __future__ import annotations
