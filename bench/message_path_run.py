@@ -96,7 +96,7 @@ def measure(messages: int, delay: float, original: Callable[..., None]) -> dict[
             Item={"PK": {"S": "SESSION#original"}, "SK": {"S": "META"}, "turn_count": {"N": "0"}},
         )
         baseline = boto3.client("dynamodb", endpoint_url=url, region_name=REGION)
-        chat = Chat(env={"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE})
+        chat = Chat(env={"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE}, asynchronous=False)
         ours_log, baseline_log = CallLog(chat.container.adapters.dynamodb_client()), CallLog(baseline)
 
         def stored_size(table: str, key: dict[str, Any]) -> int:
