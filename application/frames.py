@@ -1,4 +1,4 @@
-"""Server -> client frames of the WebSocket protocol (CONTRACT §2)."""
+"""Server -> client frames of the WebSocket protocol (docs/PROTOCOL.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading API Gateway WebSocket events and client frames (CONTRACT §2) into plain values."""
+"""Reading API Gateway WebSocket events and client frames (docs/PROTOCOL.md §2-3) into plain values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``$default``: every client frame (CONTRACT §2). Replies leave through the Management API."""
+"""``$default``: every client frame (docs/PROTOCOL.md §3). Replies leave through the Management API."""
 
 from __future__ import annotations
 

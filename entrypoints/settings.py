@@ -1,4 +1,4 @@
-"""Configuration from the environment (CONTRACT §4), checked once, with clear errors."""
+"""Configuration from the environment (docs/PROTOCOL.md §13), checked once, with clear errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The table of CONTRACT §3, defined once: ``manga-assist create-table`` and the tests both use it."""
+"""The table of docs/PROTOCOL.md §11, defined once: `manga-assist create-table` and the tests use it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``manga-assist create-table``: the session table of CONTRACT §3 (keys, the connection index,
+"""``manga-assist create-table``: the session table of docs/PROTOCOL.md §11 (keys, the connection index,
 on-demand billing, Streams, TTL) at any endpoint — a moto server or DynamoDB Local for local runs.
 Idempotent: an existing table is left as it is (its TTL switched on if it was not)."""
 

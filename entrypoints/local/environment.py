@@ -1,4 +1,4 @@
-"""The environment the local server gives the handlers (CONTRACT §4): the Management API is this
+"""The environment the local server gives the handlers (docs/PROTOCOL.md §13): the Management API is this
 server, and the store and model are chosen by flags. Without AWS credentials, and when nothing real
 in AWS is reached, boto3 gets harmless dummy ones: it signs every request, even to 127.0.0.1."""
 
@@ -34,7 +34,7 @@ class ServeOptions:
     open_management_api: bool = False  # answer /@connections from any address, not only loopback
 
     def resolved(self, env: Mapping[str, str]) -> ServeOptions:
-        """Flags win; the CONTRACT's environment fills what they leave out."""
+        """Flags win; the environment (docs/PROTOCOL.md §13) fills what they leave out."""
         return evolve(
             self,
             store=(self.store or env.get("SESSION_STORE", "").strip().lower() or "memory"),

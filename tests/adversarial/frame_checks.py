@@ -1,5 +1,5 @@
 """One customer's session under fuzzed frames: each frame is sent through the real ``$default``
-handler, and what it did (status, frames pushed, turns stored, model calls) is held to the contract."""
+handler, and what it did (status, frames pushed, turns stored, model calls) is held to the protocol."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the suite checks, whatever it threw at the system: the contract's error codes and statuses,
+"""What the suite checks, whatever it threw at the system: the protocol's error codes and statuses,
 what a session holds (turns per message id, ``turn_count``), and frames only production could send."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from adapters.apigateway import MAX_FRAME_BYTES, FrameTooLarge, encode_frame
 from application.ports import Frame, PendingWrite
 from testing.notifier import RecordingNotifier
 
-# CONTRACT §1-2: every error code and the status that goes with it.
+# docs/PROTOCOL.md §4: every error code and the status that goes with it.
 STATUS_OF = {
     "bad_request": 400,
     "too_large": 413,

@@ -19,7 +19,7 @@ from tests.adversarial.profile import examples
 from tests.adversarial.strategies import MARKERS, OTHER, OWN, UNKNOWN, json_values, text
 from tests.adversarial.systems import StrictChat, fresh_id
 
-# CONTRACT §2 and the message of the refusal: 1 to 128 of these characters, nothing else.
+# docs/PROTOCOL.md §2 and the message of the refusal: 1 to 128 of these characters, nothing else.
 VALID_ID = re.compile(r"[A-Za-z0-9._:@=+/\-]{1,128}")
 OWNER = "cust-owner"
 
@@ -142,7 +142,7 @@ def check_connect(
     assert customer is None or acceptable(customer, authorizer), customer
     session = repo.get(attached)
     assert session.customer_id == customer and session.connection_id == connection_id
-    # Without an authorizer the query string is the customer's only word (CONTRACT §2); with one, a
+    # Without an authorizer the query string is the customer's only word (docs/PROTOCOL.md §2); with one, a
     # forged customer_id in the query string never reaches anyone's session.
     owners = {owned: OWNER, neighbour.session_id: "cust-neighbour"}
     requested = (query or {}).get("session_id")

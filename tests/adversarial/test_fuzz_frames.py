@@ -1,5 +1,5 @@
 """Property: whatever a client sends to ``$default``, it never causes a 5xx; a refusal is exactly one
-error frame with the contract's code and status, writes nothing and calls no model; an accepted
+error frame with the protocol's code and status, writes nothing and calls no model; an accepted
 message is stored once and answered once; another customer's session is never touched nor shown."""
 
 from __future__ import annotations

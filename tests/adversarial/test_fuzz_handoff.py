@@ -1,5 +1,5 @@
 """The agent console's direct invocations of ``handoff`` with any payload: never a 5xx; a refusal
-carries a contract code that goes with its status and changes nothing; an accepted start, reply or
+carries a protocol code that goes with its status and changes nothing; an accepted start, reply or
 release does exactly its one thing to the session it names, and never to another."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from tests.deploy.conftest import OFFLINE_AWS, ROOT, TEMPLATE, functions, sam_te
 # cfn-lint findings accepted, each with its reason. Errors never are; none is needed today.
 ALLOWED_WARNINGS: dict[str, str] = {}
 
-CONTRACT_MODULES = {
+PROTOCOL_FUNCTIONS = {
     "connect", "message", "disconnect", "turn_writer", "summary_generator", "session_cleanup", "handoff",
     "authorizer",
 }  # fmt: skip
@@ -54,12 +54,12 @@ def test_translation_keeps_every_function_and_no_managed_policy_but_basic_loggin
         ], f"{name}: a managed policy grants more than this function uses"
 
 
-def test_functions_are_the_contract_s_eight_on_the_runtime_the_package_is_built_for() -> None:
+def test_functions_are_the_protocol_s_eight_on_the_runtime_the_package_is_built_for() -> None:
     modules = {
         props["Handler"].removeprefix("entrypoints.").removesuffix(".handler")
         for props in functions().values()
     }
-    assert modules == CONTRACT_MODULES
+    assert modules == PROTOCOL_FUNCTIONS
     defaults = sam_template()["Globals"]["Function"]
     assert defaults["Runtime"] == f"python{package.PYTHON_VERSION}"
     assert defaults["Architectures"] == ["arm64"] and "aarch64" in package.PLATFORM

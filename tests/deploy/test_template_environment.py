@@ -106,7 +106,7 @@ def test_the_template_sets_nothing_that_nobody_reads(read_by_code: dict[str, lis
 
 
 def test_parameters_default_to_the_code_s_own_defaults() -> None:
-    """Deploying with default parameters behaves like the contract's defaults (CONTRACT section 4)."""
+    """Deploying with default parameters behaves like the protocol's defaults (docs/PROTOCOL.md §13)."""
     parameters = sam_template()["Parameters"]
     unset = load_settings({})
     for name, value in environment_of("MessageFunction").items():

@@ -65,7 +65,7 @@ def test_message_function_as_the_design_says() -> None:
     }
 
 
-def test_table_as_the_contract_says() -> None:
+def test_table_as_the_protocol_says() -> None:
     (table,) = resources("AWS::DynamoDB::Table").values()
     props = table["Properties"]
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"

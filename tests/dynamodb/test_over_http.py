@@ -30,7 +30,7 @@ def partition(table: Any, session_id: str) -> dict[str, dict[str, Any]]:
     return {item["SK"]["S"]: item for item in partition_items(table, session_id)}
 
 
-def test_a_conversation_is_stored_as_the_contract_says(chat: Chat, table: Any) -> None:
+def test_a_conversation_is_stored_as_the_protocol_says(chat: Chat, table: Any) -> None:
     assert chat.connect("conn-1", "cust-9") == 200
     session_id = chat.session_of("conn-1")["session_id"]
     assert chat.say("conn-1", "Is volume 3 of Frieren in stock?", "m-1") == 200

@@ -1,4 +1,4 @@
-// MangaAssist chat page: the WebSocket protocol of CONTRACT §2, no build step, no dependencies.
+// MangaAssist chat page: the WebSocket protocol of docs/PROTOCOL.md, no build step, no dependencies.
 import { ConversationView } from "./conversation.js";
 
 const KEYS = {
