@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.dynamodb.layout import CONNECTION_ATTRIBUTE, CONNECTION_INDEX, PK, SK, TTL_ATTRIBUTE
 
@@ -32,6 +32,10 @@ def table_definition(table_name: str) -> dict[str, Any]:
         "BillingMode": "PAY_PER_REQUEST",
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     }
+
+
+# What a failed create_table raises: the command reports these, and lets anything else surface.
+TABLE_ERRORS = (ClientError, BotoCoreError)
 
 
 def create_table(client: Any, table_name: str) -> bool:

@@ -8,8 +8,6 @@ import argparse
 import os
 import sys
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 DEFAULT_TABLE = "manga-assist-sessions"
 
 
@@ -26,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from adapters.dynamodb.client import dynamodb_client
-    from adapters.dynamodb.table import create_table
+    from adapters.dynamodb.table import TABLE_ERRORS, create_table
 
     table = args.table or os.environ.get("SESSION_TABLE", "").strip() or DEFAULT_TABLE
     region = (
@@ -36,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     where = client.meta.endpoint_url
     try:
         created = create_table(client, table)
-    except (ClientError, BotoCoreError) as error:
+    except TABLE_ERRORS as error:
         print(f"could not create table {table} at {where}: {error}", file=sys.stderr)
         return 1
     if created:
