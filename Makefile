@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck check bench package lock clean
+.PHONY: run test lint typecheck check bench bench-quick package lock clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,11 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
-bench: $(STAMP)  ## every benchmark of BENCHMARKS.md, in one run
+bench: $(STAMP)  ## every benchmark of BENCHMARKS.md, in one run (minutes; builds .venv-bench-runtime, needs PyPI)
 	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)  ## one or two rounds of every benchmark: each still runs and reports its figures
+	$(BIN)/python -m bench --quick
 
 package: $(STAMP)  ## the Lambda artifact: build/lambda/ and build/manga-assist-lambda.zip (needs PyPI)
 	$(BIN)/python -m deploy.package

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 from unittest import mock
 
+from bench.figures import Figures, Row
+
 ORIGINAL_RCU, ORIGINAL_WCU = 2.0, 3.0
 SECONDS_PER_MONTH = 30 * 24 * 3600
 # On-demand prices, us-east-1, per million request units (Nov 2024 onward); override per region.
@@ -43,12 +45,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """``manga-assist capacity``."""
+    figures(args)
+    return 0
+
+
+def figures(args: argparse.Namespace) -> Figures:
     per_message = measure(args.avg_message_chars, args.avg_reply_chars, args.sample)
     report = plan(
         per_message, args.messages_per_second, args.price_per_million_reads, args.price_per_million_writes
     )
     print(json.dumps(report, indent=2) if args.json else render(report))
-    return 0
+    ours = report["ours"]
+    return {
+        "messages_per_second": args.messages_per_second,
+        "rcu": ours["rcu_per_message"],
+        "wcu": ours["wcu_per_message"],
+        "index_wcu": ours["of_which_index_wcu"],
+        "calls": ours["dynamodb_calls_per_message"],
+        "monthly_usd": ours["monthly_on_demand_usd"],
+        "original_rcu": ORIGINAL_RCU,
+        "original_wcu": ORIGINAL_WCU,
+    }
+
+
+QUICK = ("--sample", "2")
+
+
+def report(argv: Sequence[str]) -> Figures:
+    parser = argparse.ArgumentParser(prog="python -m bench.capacity", description=__doc__)
+    add_arguments(parser)
+    return figures(parser.parse_args(argv))
+
+
+def rows(found: Figures) -> list[Row]:
+    return [
+        (
+            f"DynamoDB capacity per message (at {found['messages_per_second']:g} messages/s)",
+            f"{found['rcu']:.1f} RCU, {found['wcu']:.1f} WCU (incl. {found['index_wcu']:g} index WCU)",
+            f"original's account {found['original_rcu']:g} RCU + {found['original_wcu']:g} WCU",
+        )
+    ]
 
 
 def measure(message_chars: int, reply_chars: int, sample: int) -> dict[str, float]:
@@ -278,9 +315,8 @@ def render(report: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.capacity", description=__doc__)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    report(sys.argv[1:] if argv is None else argv)
+    return 0
 
 
 if __name__ == "__main__":

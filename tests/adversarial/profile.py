@@ -1,5 +1,5 @@
 """Hypothesis profiles sized for CI: every test asks ``examples(n)`` for its share, which
-``ADVERSARIAL_PROFILE=deep`` multiplies tenfold for a longer hunt."""
+``ADVERSARIAL_PROFILE=deep`` multiplies tenfold for a longer hunt (``quick``: a twentieth)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ settings.register_profile(
 )
 settings.register_profile(
     "adversarial-deep", max_examples=1000, deadline=None, suppress_health_check=SUPPRESSED, print_blob=True
+)
+# A handful of examples: `make bench-quick` checks that the suite still runs and reports, nothing more.
+settings.register_profile(
+    "adversarial-quick", max_examples=5, deadline=None, suppress_health_check=SUPPRESSED, print_blob=True
 )
 PROFILE = "adversarial-" + os.environ.get("ADVERSARIAL_PROFILE", "ci")
 SCALE = (settings.get_profile(PROFILE).max_examples or 100) / 100
