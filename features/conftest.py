@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from attrs import define, field
 from pytest_bdd import given, parsers, then, when
 
 from testing.fakes import ManualClock
@@ -14,15 +15,16 @@ from testing.harness import Chat
 from testing.model import RecordingModel
 
 
+@define
 class World:
-    """What a scenario remembers between steps: connection names and the last session named."""
+    """What every scenario remembers between steps: the system, connection names, the last session
+    named. A feature's own state is a fixture of its own, set by the step that makes it
+    (``target_fixture``)."""
 
-    def __init__(self, chat: Chat, clock: ManualClock) -> None:
-        self.chat = chat
-        self.clock = clock
-        self.connections: dict[str, str] = {}
-        self.session_id: str | None = None
-        self.last_status: int | None = None
+    chat: Chat
+    clock: ManualClock
+    connections: dict[str, str] = field(factory=dict)
+    session_id: str | None = None
 
     def conn(self, name: str) -> str:
         return self.connections.setdefault(name, f"conn{name}Id0000=")
@@ -46,11 +48,6 @@ def world(clock: ManualClock) -> Iterator[World]:
 
 
 # --- given -----------------------------------------------------------------------------------------
-
-
-@given("the store is open for business")
-def open_store(world: World) -> None:
-    assert world.chat.repository is not None
 
 
 @given(parsers.parse('customer "{customer}" is connected on connection "{name}"'))
@@ -83,7 +80,7 @@ def clock_stands_still(world: World) -> None:
 
 @when(parsers.parse('connection "{name}" asks for its session'))
 def asks_session(world: World, name: str) -> None:
-    world.last_status = world.chat.send(world.conn(name), {"action": "session"})
+    assert world.chat.send(world.conn(name), {"action": "session"}) == 200
 
 
 @when(parsers.parse('connection "{name}" drops'))
@@ -105,12 +102,12 @@ def anonymous_reconnects(world: World, name: str) -> None:
 @given(parsers.parse('connection "{name}" sends the message "{text}" with id "{message_id}"'))
 @when(parsers.parse('connection "{name}" sends the message "{text}" with id "{message_id}"'))
 def sends_with_id(world: World, name: str, text: str, message_id: str) -> None:
-    world.last_status = world.chat.say(world.conn(name), text, message_id)
+    world.chat.say(world.conn(name), text, message_id)
 
 
 @when(parsers.parse('connection "{name}" sends the message "{text}"'))
 def sends(world: World, name: str, text: str) -> None:
-    world.last_status = world.chat.say(world.conn(name), text)
+    world.chat.say(world.conn(name), text)
 
 
 @when(parsers.parse('API Gateway delivers the frame "{text}" twice with message id "{request_id}"'))
@@ -120,29 +117,28 @@ def delivered_twice(world: World, text: str, request_id: str) -> None:
         assert world.chat.send(world.conn("A"), body, request_message_id=request_id) == 200
 
 
-@when(parsers.parse('connection "{name}" sends the raw frame {frame}'))
-def sends_raw(world: World, name: str, frame: str) -> None:
-    world.last_status = world.chat.send(world.conn(name), frame)
-
-
 @when(parsers.parse('connection "{name}" sends a message of {size:d} characters'))
 def sends_long(world: World, name: str, size: int) -> None:
-    world.last_status = world.chat.say(world.conn(name), "x" * size)
+    world.chat.say(world.conn(name), "x" * size)
 
 
 @when(
     parsers.parse('connection "{name}" sends the message "{text}" into the session of connection "{owner}"')
 )
 def sends_into_other(world: World, name: str, text: str, owner: str) -> None:
-    world.last_status = world.chat.say(world.conn(name), text, session_id=world.session_of(owner))
+    world.chat.say(world.conn(name), text, session_id=world.session_of(owner))
 
 
-@when(parsers.parse('connection "{name}" has a {count:d}-question conversation with long questions'))
-def long_conversation(world: World, name: str, count: int) -> None:
+@when(
+    parsers.parse('connection "{name}" has a {count:d}-question conversation with long questions'),
+    target_fixture="last_question",
+)
+def long_conversation(world: World, name: str, count: int) -> str:
+    question = ""
     for index in range(count):
         question = f"Question {index}: " + "Could you tell me more about that series and its volumes? " * 12
         assert world.chat.say(world.conn(name), question, f"m-{index}") == 200
-    world.last_question = question  # type: ignore[attr-defined]
+    return question
 
 
 # --- then ------------------------------------------------------------------------------------------
@@ -171,16 +167,21 @@ def sees_history(world: World, name: str, count: int, text: str | None = None) -
         assert turns[0]["role"] == "user" and turns[0]["content"] == text
 
 
-@then(parsers.parse('connection "{name}" gets an error frame "{code}"'))
-def error_frame(world: World, name: str, code: str) -> None:
+def refusal(world: World, name: str) -> str:
+    """The code of the error frame a connection was sent last."""
     frame = world.chat.last(world.conn(name))
-    assert frame["type"] == "error" and frame["code"] == code, frame
-    assert frame["message"]
+    assert frame["type"] == "error" and frame["message"], frame
+    return str(frame["code"])
 
 
-@then(parsers.parse("the handler answered {status:d}"))
-def handler_answered(world: World, status: int) -> None:
-    assert world.last_status == status
+@then(parsers.parse('connection "{name}" is told the message is too large'))
+def told_too_large(world: World, name: str) -> None:
+    assert refusal(world, name) == "too_large"
+
+
+@then(parsers.parse('connection "{name}" is told the session is not theirs'))
+def told_not_theirs(world: World, name: str) -> None:
+    assert refusal(world, name) == "forbidden"
 
 
 @then(parsers.parse("the session has {count:d} turns"))
@@ -196,8 +197,8 @@ def named_session_turns(world: World, name: str, count: int) -> None:
     assert session.turn_count == count
 
 
-@then(parsers.parse("the model was asked {count:d} time"))
-@then(parsers.parse("the model was asked {count:d} times"))
+@then(parsers.parse("the bot was asked {count:d} time"))
+@then(parsers.parse("the bot was asked {count:d} times"))
 def model_calls(world: World, count: int) -> None:
     assert world.chat.llm.calls == count
 
@@ -242,7 +243,7 @@ def ordered_history(world: World, name: str, first: str, second: str) -> None:
     assert turns[0]["created_at"] == turns[2]["created_at"]  # the same instant, still in order
 
 
-@then(parsers.parse("every prompt the model received fits in {budget:d} tokens"))
+@then(parsers.parse("every prompt the bot received fits in {budget:d} tokens"))
 def prompts_fit(world: World, budget: int) -> None:
     llm = world.chat.llm
     assert llm.prompts
@@ -252,9 +253,9 @@ def prompts_fit(world: World, budget: int) -> None:
 
 
 @then("the last prompt ends with the last question")
-def last_prompt(world: World) -> None:
+def last_prompt(world: World, last_question: str) -> None:
     prompt = world.chat.llm.prompts[-1]
     assert prompt.messages[0].role == "user" and prompt.messages[-1].role == "user"
-    assert prompt.messages[-1].text == world.last_question.strip()  # type: ignore[attr-defined]
+    assert prompt.messages[-1].text == last_question.strip()
     roles = [m.role for m in prompt.messages]
     assert all(a != b for a, b in itertools.pairwise(roles))

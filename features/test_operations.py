@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from attrs import frozen
 from moto import mock_aws
 from pytest_bdd import given, parsers, scenarios, then, when
 
@@ -26,16 +27,44 @@ TABLE = "manga-assist-ops"
 MAX_RECEIVES = 2
 
 
-@pytest.fixture
-def world(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """This feature's own world: the same steps, on DynamoDB and SQS."""
+@frozen
+class Queues:
+    sqs: Any  # a boto3 SQS client
+    retry: str
+    dead_letters: str
+
+
+@frozen
+class Redrive:
+    exit_code: int
+    report: dict[str, Any]
+
+
+@pytest.fixture(autouse=True)
+def _aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DynamoDB and SQS on moto, in process, for the whole scenario."""
     monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
     with mock_aws():
-        yield World(None, clock)  # type: ignore[arg-type]  # the Given step builds the system
+        yield
 
 
-@given("MangaAssist runs on DynamoDB with a retry queue and its dead-letter queue")
-def on_dynamodb(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def queues() -> Queues:
+    raise LookupError("the scenario starts with: MangaAssist runs on DynamoDB with a retry queue …")
+
+
+@pytest.fixture
+def world(clock: ManualClock, queues: Queues) -> Iterator[World]:
+    """The same steps as every feature, on DynamoDB and SQS: built once the queues exist."""
+    env = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE, "RETRY_QUEUE_URL": queues.retry}
+    chat = Chat(env=env, clock=clock)
+    create_table(chat.container.adapters.dynamodb_client(), TABLE)
+    yield World(chat, clock)
+    chat.close()
+
+
+@given("MangaAssist runs on DynamoDB with a retry queue and its dead-letter queue", target_fixture="queues")
+def on_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Queues:
     import boto3
 
     sqs = boto3.client("sqs", region_name="us-east-1")
@@ -49,16 +78,14 @@ def on_dynamodb(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE, "RETRY_QUEUE_URL": queue}
     for name, value in env.items():
         monkeypatch.setenv(name, value)  # the operator's commands read the environment
-    world.chat = Chat(env=env, clock=world.clock)
-    create_table(world.chat.container.adapters.dynamodb_client(), TABLE)
-    world.sqs, world.queue, world.dlq = sqs, queue, dlq  # type: ignore[attr-defined]
+    return Queues(sqs, queue, dlq)
 
 
-@given("the table refuses every reply write")
-def refuses(world: World) -> None:
+@given("the table refuses every reply write", target_fixture="faults")
+def refuses(world: World) -> InjectedFaults:
     faults = InjectedFaults(world.chat.container.adapters.dynamodb_client())
     faults.fail("TransactWriteItems", code="InternalServerError", times=10_000, when=reply_transaction)
-    world.faults = faults  # type: ignore[attr-defined]
+    return faults
 
 
 @then(parsers.parse('connection "{name}" still receives the reply'))
@@ -68,11 +95,11 @@ def still_receives(world: World, name: str) -> None:
 
 
 @when("the turn writer tries the queued reply until SQS gives up on it")
-def turn_writer_gives_up(world: World) -> None:
-    sqs: Any = world.sqs  # type: ignore[attr-defined]
+def turn_writer_gives_up(queues: Queues) -> None:
+    sqs = queues.sqs
     for _ in range(MAX_RECEIVES + 1):
         received = sqs.receive_message(
-            QueueUrl=world.queue,  # type: ignore[attr-defined]
+            QueueUrl=queues.retry,
             MaxNumberOfMessages=10,
             MessageSystemAttributeNames=["All"],
         ).get("Messages", [])
@@ -81,8 +108,7 @@ def turn_writer_gives_up(world: World) -> None:
         result = turn_writer.handler({"Records": [_sqs_record(m) for m in received]}, None)
         assert len(result["batchItemFailures"]) == len(received)  # still refused: reported, not lost
     attributes = sqs.get_queue_attributes(
-        QueueUrl=world.dlq,  # type: ignore[attr-defined]
-        AttributeNames=["ApproximateNumberOfMessages"],
+        QueueUrl=queues.dead_letters, AttributeNames=["ApproximateNumberOfMessages"]
     )
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"
 
@@ -105,7 +131,8 @@ def _inspect(world: World) -> dict[str, Any]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["inspect", world.session_of("A"), "--json"]) == 0
-    return json.loads(out.getvalue())  # type: ignore[no-any-return]
+    timeline: dict[str, Any] = json.loads(out.getvalue())
+    return timeline
 
 
 @then(parsers.parse('inspect shows message "{message_id}" without a reply'))
@@ -116,22 +143,22 @@ def inspect_missing(world: World, message_id: str) -> None:
 
 
 @when("the table accepts writes again")
-def accepts(world: World) -> None:
-    world.faults.clear()  # type: ignore[attr-defined]
+def accepts(faults: InjectedFaults) -> None:
+    faults.clear()
 
 
-@when("an operator redrives the dead-letter queue through the turn writer")
-def redrive(world: World) -> None:
+@when("an operator redrives the dead-letter queue through the turn writer", target_fixture="redrive")
+def redrives(queues: Queues) -> Redrive:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        world.redrive_code = main(["redrive", "--dlq-url", world.dlq, "--replay", "--json"])  # type: ignore[attr-defined]
-    world.redrive_report = json.loads(out.getvalue())  # type: ignore[attr-defined]
+        code = main(["redrive", "--dlq-url", queues.dead_letters, "--replay", "--json"])
+    return Redrive(code, json.loads(out.getvalue()))
 
 
 @then(parsers.parse("the redrive reports {count:d} stored and nothing failed"))
-def redrive_report(world: World, count: int) -> None:
-    report = world.redrive_report  # type: ignore[attr-defined]
-    assert len(report["stored"]) == count and report["failed"] == [] and world.redrive_code == 0  # type: ignore[attr-defined]
+def redrive_report(redrive: Redrive, count: int) -> None:
+    report = redrive.report
+    assert len(report["stored"]) == count and report["failed"] == [] and redrive.exit_code == 0
 
 
 @then("inspect shows every message answered")
