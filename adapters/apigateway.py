@@ -100,10 +100,10 @@ def _translate(error: ClientError | BotoCoreError, connection_id: str, operation
 class NoManagementApi:
     """A notifier with no endpoint to push to: pushes and closes are dropped."""
 
-    def push(self, connection_id: str, frame: Frame) -> None:
+    def push(self, connection_id: str, frame: Frame) -> None:  # noqa: ARG002 - the port's signature
         return None
 
-    def close(self, connection_id: str) -> None:
+    def close(self, connection_id: str) -> None:  # noqa: ARG002 - the port's signature
         return None
 
 

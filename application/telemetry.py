@@ -22,8 +22,8 @@ WRITES_FOR_GONE_SESSIONS = "PendingWritesForExpiredSessions"  # the session was 
 
 
 class NoTelemetry:
-    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
+    def count(self, name: str, value: float = 1, **dimensions: str) -> None:  # noqa: ARG002 - the port's
         return None
 
-    def milliseconds(self, name: str, value: float) -> None:
+    def milliseconds(self, name: str, value: float) -> None:  # noqa: ARG002 - the port's signature
         return None

@@ -97,7 +97,7 @@ async def _stop_workers(app: web.Application) -> None:
             workers.stop()
 
 
-async def _index(request: web.Request) -> web.StreamResponse:
+async def _index(_request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers=NO_CACHE)
 
 

@@ -31,6 +31,6 @@ def _no_account_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+def pytest_sessionfinish() -> None:  # pluggy passes a hook only the arguments it names
     if not LEDGER.empty:
         LEDGER.write()

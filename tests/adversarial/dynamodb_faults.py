@@ -61,7 +61,7 @@ class DynamoDBFaults:
             self.attempts = 0
             return self.fired
 
-    def _before_send(self, request: AWSPreparedRequest, event_name: str, **kwargs: Any) -> AWSResponse | None:
+    def _before_send(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
         operation = event_name.rsplit(".", 1)[-1]
         with self._lock:
             invocation = str(request.headers.get("amz-sdk-invocation-id", id(request)))

@@ -135,7 +135,7 @@ def test_two_invocations_at_once_and_a_resume_on_dynamodb_over_http(
 
 
 def test_many_threads_and_a_resume_on_the_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    crowd = Crowd(lambda name: container)
+    crowd = Crowd(lambda _name: container)
     container = crowd.prepare(build_container({}))
     crowd.install(monkeypatch)
     race_with_a_resume(crowd, 8, 25, "8 x 25 messages at once, memory store")
@@ -143,7 +143,7 @@ def test_many_threads_and_a_resume_on_the_memory_store(monkeypatch: pytest.Monke
 
 def test_the_same_message_ids_racing_each_other_on_the_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
     """Six threads send the same 20 message ids at once: each id is stored and answered once."""
-    crowd = Crowd(lambda name: container)
+    crowd = Crowd(lambda _name: container)
     container = crowd.prepare(build_container({}))
     crowd.install(monkeypatch)
     connection = fresh_id("twins")

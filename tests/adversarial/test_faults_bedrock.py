@@ -54,7 +54,7 @@ class CountingModel:
 
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockStandIn]:
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)  # botocore's own waits
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda _self, _context: 0)  # botocore's own waits
     # As Bedrock does for the default model: a temperature would be refused (400).
     with BedrockStandIn(refuses_temperature=frozenset({DEFAULT_MODEL_ID})) as standin:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", standin.url)

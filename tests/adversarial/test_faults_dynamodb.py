@@ -48,7 +48,7 @@ CASES += [(o, k, p, d, False) for o, k, p, d, _ in CASES if (o, p) == REPLY_WRIT
 
 @pytest.fixture(autouse=True)
 def _no_botocore_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda _self, _context: 0)
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def moto() -> Iterator[None]:
 
 
 @pytest.fixture
-def chat(moto: None, clock: ManualClock) -> Iterator[StrictChat]:
+def chat(moto: None, clock: ManualClock) -> Iterator[StrictChat]:  # noqa: ARG001 - after the mock starts
     """A table of its own for each test: moto copies a whole table in every transaction."""
     table = fresh_id("faults-").rstrip("=")
     client = dynamodb_client(region=REGION)

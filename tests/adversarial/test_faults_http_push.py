@@ -28,7 +28,7 @@ SCENARIOS: dict[str, tuple[int | None, list[tuple[int, str]], int]] = {
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManagementApiStandIn]:
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda _self, _context: 0)
     with ManagementApiStandIn() as standin:
         yield standin
 

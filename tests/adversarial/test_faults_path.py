@@ -109,5 +109,5 @@ def test_the_process_dying_while_the_reply_write_failed() -> None:
 
 
 class _DyingQueue:
-    def enqueue(self, write: object) -> None:
+    def enqueue(self, _write: object) -> None:
         raise ProcessDied("killed while enqueueing")

@@ -33,7 +33,7 @@ class NoManagedPolicies:
         return {}
 
 
-def _refuse_network(*args: Any, **kwargs: Any) -> None:
+def _refuse_network(*args: Any, **_: Any) -> None:
     raise AssertionError(f"network use during an offline check: {args!r}")
 
 

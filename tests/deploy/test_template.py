@@ -33,11 +33,13 @@ def findings(template_text: str) -> list[str]:
     ]
 
 
-def test_translated_template_passes_cfn_lint(translated_template: dict[str, Any], no_network: None) -> None:
+@pytest.mark.usefixtures("no_network")
+def test_translated_template_passes_cfn_lint(translated_template: dict[str, Any]) -> None:
     assert findings(json.dumps(translated_template)) == []
 
 
-def test_template_as_written_passes_cfn_lint(no_network: None) -> None:
+@pytest.mark.usefixtures("no_network")
+def test_template_as_written_passes_cfn_lint() -> None:
     assert findings(TEMPLATE.read_text(encoding="utf-8")) == []
 
 

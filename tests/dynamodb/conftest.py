@@ -55,7 +55,7 @@ def close(chat: Chat) -> None:
 
 
 @pytest.fixture
-def dynamodb_chat(in_process_table: Any, clock: ManualClock) -> Iterator[Chat]:
+def dynamodb_chat(in_process_table: Any, clock: ManualClock) -> Iterator[Chat]:  # noqa: ARG001 - the table first
     """The real handlers on the DynamoDB store (moto in-process), with a clock the test moves."""
     chat = Chat(env=dict(DYNAMODB_ENV), clock=clock)
     yield chat

@@ -16,7 +16,7 @@ class LaggingIndex:
         self.session_id = session_id
         self.looks = 0
 
-    def session_id_of_connection(self, connection_id: str) -> str | None:
+    def session_id_of_connection(self, _connection_id: str) -> str | None:
         self.looks += 1
         return None if self.looks <= self.lag else self.session_id
 

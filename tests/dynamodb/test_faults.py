@@ -165,8 +165,9 @@ def test_every_write_throttled_in_turn_still_stores_each_accepted_turn_once(
     assert stored(in_process_table, session_id) == expected
 
 
+@pytest.mark.usefixtures("session_id")
 def test_validation_errors_are_never_retried_nor_called_unavailable(
-    dynamodb_chat: Chat, faults: InjectedFaults, session_id: str
+    dynamodb_chat: Chat, faults: InjectedFaults
 ) -> None:
     faults.fail("TransactWriteItems", "ValidationException", when=record_transaction)
     assert dynamodb_chat.say("conn-1", QUESTION, "m-1") == 500

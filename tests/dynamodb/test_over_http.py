@@ -20,7 +20,7 @@ pytestmark = pytest.mark.moto_server
 
 
 @pytest.fixture
-def chat(table: Any) -> Iterator[Chat]:
+def chat(table: Any) -> Iterator[Chat]:  # noqa: ARG001 - the table first
     system = Chat(env=dict(DYNAMODB_ENV))
     yield system
     close(system)

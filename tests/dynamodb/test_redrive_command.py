@@ -27,7 +27,7 @@ def test_a_letter_that_still_fails_is_reported_once_and_stays_in_the_dlq(monkeyp
         assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"  # kept, for a later look
 
 
-def test_moving_letters_back_empties_the_dlq_into_the_retry_queue(monkeypatch) -> None:
+def test_moving_letters_back_empties_the_dlq_into_the_retry_queue() -> None:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]

@@ -49,7 +49,7 @@ def test_a_pending_write_round_trips_exactly(content: str) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        lambda body: "not json",
+        lambda _body: "not json",
         lambda body: json.dumps({**body, "format": "someone-else"}),
         lambda body: json.dumps({**body, "version": 2}),
         lambda body: json.dumps({**body, "kind": "put_turn"}),

@@ -43,7 +43,8 @@ def test_a_model_failure_stores_no_reply_and_the_same_id_then_succeeds(
     assert chat.llm.calls == 2
 
 
-def test_a_model_that_rejects_our_request_is_an_internal_error(chat: Chat, session_id: str) -> None:
+@pytest.mark.usefixtures("session_id")
+def test_a_model_that_rejects_our_request_is_an_internal_error(chat: Chat) -> None:
     chat.llm.fail_next(ModelFailed("ValidationException"))
     assert chat.say(CONN, "hello", "m-1") == 500
     assert chat.last(CONN)["code"] == "internal"
@@ -134,7 +135,8 @@ def test_a_lone_surrogate_is_refused_and_stores_nothing(chat: Chat, session_id: 
     assert chat.send(CONN, {"action": "history"}) == 200
 
 
-def test_a_history_too_large_for_one_frame_comes_whole_in_parts(chat: Chat, session_id: str) -> None:
+@pytest.mark.usefixtures("session_id")
+def test_a_history_too_large_for_one_frame_comes_whole_in_parts(chat: Chat) -> None:
     for n in range(40):
         assert chat.say(CONN, f"{n:02d} " + "漫画" * 1500, f"m-{n}") == 200
     assert chat.send(CONN, {"action": "history", "limit": 80}) == 200
@@ -174,7 +176,8 @@ class _FailingAfter:
         self.inner.close(connection_id)
 
 
-def test_a_client_gone_before_its_answer_is_not_our_fault(chat: Chat, session_id: str) -> None:
+@pytest.mark.usefixtures("session_id")
+def test_a_client_gone_before_its_answer_is_not_our_fault(chat: Chat) -> None:
     assert chat.say(CONN, "hello", "m-1") == 200
     chat.notifier.gone.add(CONN)
     assert chat.send(CONN, {"action": "session"}) == 410

@@ -17,7 +17,8 @@ def no_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_defaults_need_no_aws(no_home: Path) -> None:
+@pytest.mark.usefixtures("no_home")
+def test_defaults_need_no_aws() -> None:
     changes = server_environment(LOCAL, 8080, {})
     assert changes == {
         "WEBSOCKET_CALLBACK_URL": "http://127.0.0.1:8080",
@@ -38,7 +39,8 @@ def test_defaults_need_no_aws(no_home: Path) -> None:
         {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials"},
     ],
 )
-def test_real_credentials_are_never_overridden(no_home: Path, env: dict[str, str]) -> None:
+@pytest.mark.usefixtures("no_home")
+def test_real_credentials_are_never_overridden(env: dict[str, str]) -> None:
     changes = server_environment(LOCAL, 8080, env)
     assert "AWS_ACCESS_KEY_ID" not in changes and "AWS_SECRET_ACCESS_KEY" not in changes
 
@@ -50,13 +52,15 @@ def test_a_credentials_file_counts(no_home: Path) -> None:
     assert "AWS_ACCESS_KEY_ID" not in server_environment(LOCAL, 8080, {})
 
 
-def test_real_aws_keeps_the_credential_chain(no_home: Path) -> None:
+@pytest.mark.usefixtures("no_home")
+def test_real_aws_keeps_the_credential_chain() -> None:
     """On EC2 or ECS the credentials come from metadata: dummy ones would shadow them."""
     for options in (ServeOptions(llm="bedrock"), ServeOptions(store="dynamodb")):
         assert "AWS_ACCESS_KEY_ID" not in server_environment(options, 8080, {})
 
 
-def test_dynamodb_at_an_endpoint(no_home: Path) -> None:
+@pytest.mark.usefixtures("no_home")
+def test_dynamodb_at_an_endpoint() -> None:
     options = ServeOptions(store="dynamodb", endpoint_url="http://127.0.0.1:5000")
     changes = server_environment(options, 9000, {"AWS_REGION": "eu-west-1"})
     assert changes["SESSION_STORE"] == "dynamodb"
@@ -65,7 +69,8 @@ def test_dynamodb_at_an_endpoint(no_home: Path) -> None:
     assert "AWS_DEFAULT_REGION" not in changes
 
 
-def test_flags_win_and_the_environment_fills_in(no_home: Path) -> None:
+@pytest.mark.usefixtures("no_home")
+def test_flags_win_and_the_environment_fills_in() -> None:
     env = {"SESSION_STORE": "dynamodb", "LLM_PROVIDER": "bedrock", "AWS_ENDPOINT_URL_DYNAMODB": "http://db"}
     assert ServeOptions().resolved(env) == ServeOptions(
         store="dynamodb", llm="bedrock", endpoint_url="http://db", auth="guest"
@@ -75,7 +80,8 @@ def test_flags_win_and_the_environment_fills_in(no_home: Path) -> None:
     assert ServeOptions(auth="none").resolved({"AUTH_MODE": "jwt"}).auth == "none"
 
 
-def test_a_wildcard_address_calls_back_on_loopback(no_home: Path) -> None:
+@pytest.mark.usefixtures("no_home")
+def test_a_wildcard_address_calls_back_on_loopback() -> None:
     assert (
         server_environment(ServeOptions(host="0.0.0.0"), 8080, {})["WEBSOCKET_CALLBACK_URL"]
         == "http://127.0.0.1:8080"

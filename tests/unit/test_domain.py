@@ -80,5 +80,5 @@ def test_the_reply_id_sorts_right_after_its_question_and_before_the_next_one() -
 
 
 def test_a_turn_cannot_cost_negative_tokens() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be negative"):
         Turn("t", Role.USER, "x", -1, START)

@@ -67,5 +67,5 @@ def test_turns_after_the_question_are_left_out_on_a_retry() -> None:
 
 
 def test_a_budget_that_cannot_hold_the_system_prompt_is_refused_at_start() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no room beside the system prompt"):
         PromptBuilder(CalibratedTokenCounter(), "x" * 3000, 200, 20)
