@@ -6,16 +6,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from adapters.fake_llm import FakeLanguageModel
 from application.ports import Prompt, ReplyEvent
+from testing.model import RecordingModel
 
 
 class GatedModel:
     def __init__(self) -> None:
         self.released = threading.Event()
         self.slow_started = threading.Event()
-        self.fast = FakeLanguageModel()
-        self.slow = FakeLanguageModel(first_token_ms=60_000, sleep=self._hold)
+        self.fast = RecordingModel()
+        self.slow = RecordingModel(first_token_ms=60_000, sleep=self._hold)
 
     def _hold(self, _seconds: float) -> None:
         self.slow_started.set()
