@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CODE_PACKAGES = ("domain", "application", "adapters", "entrypoints")
 # The local gateway and its chat page need aiohttp, which is not shipped: Lambda never runs them.
-LOCAL_ONLY = ("entrypoints/local", "entrypoints/static")
+LOCAL_ONLY = ("entrypoints/local",)
 # Must match template.yaml's Runtime and Architectures (tests/deploy checks it).
 PYTHON_VERSION = "3.12"
 PLATFORM = "manylinux2014_aarch64"

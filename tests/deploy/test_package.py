@@ -14,7 +14,7 @@ def test_ships_the_four_code_packages_and_nothing_local_or_of_the_tests() -> Non
     assert {"entrypoints/connect.py", "entrypoints/message.py", "domain/model.py"} <= shipped
     tops = {name.split("/")[0] for name in shipped}
     assert tops == set(package.CODE_PACKAGES)
-    assert not any(name.startswith(("entrypoints/local/", "entrypoints/static/")) for name in shipped)
+    assert not any(name.startswith("entrypoints/local/") for name in shipped)
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in shipped)
 
 
