@@ -81,7 +81,7 @@ Feature: Conversations with MangaAssist
 
   Scenario: A long conversation never overflows what the bot can read
     Given customer "cust-1" is connected on connection "A"
-    When connection "A" has a 100-question conversation with long questions
+    When connection "A" has a 40-question conversation with long questions
     Then every prompt the bot received fits in 4000 tokens
     And the last prompt ends with the last question
-    And the session has 200 turns
+    And the session has 80 turns
