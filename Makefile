@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck check bench bench-quick package lock clean
+.PHONY: run test test-fast lint typecheck check bench bench-quick package lock clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ run: $(STAMP)  ## serve the chatbot on http://$(HOST):$(PORT)/ (memory store, fa
 test: $(STAMP)  ## the whole suite; then the acceptance scenarios again, on DynamoDB (moto)
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -p tests.on_dynamodb features
+
+test-fast: $(STAMP)  ## unit, handler, contract and layering tests and the scenarios in memory: seconds, not minutes
+	$(BIN)/python -m pytest -q tests/unit tests/handlers tests/contract tests/test_layers.py features
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,10 +42,14 @@ bench-quick: $(STAMP)  ## one or two rounds of every benchmark: each still runs 
 package: $(STAMP)  ## the Lambda artifact: build/lambda/ and build/manga-assist-lambda.zip (needs PyPI)
 	$(BIN)/python -m deploy.package
 
-lock:  ## re-pin dependencies after editing pyproject.toml
+lock:  ## re-pin dependencies after editing pyproject.toml (needs PyPI)
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet uv
-	.venv-lock/bin/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
-	.venv-lock/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+	# What Lambda runs (Python 3.12 on arm64, as template.yaml says); deploy/package.py installs it.
+	.venv-lock/bin/uv pip compile pyproject.toml --python-version 3.12 --python-platform aarch64-manylinux_2_17 \
+	  --generate-hashes -o requirements.lock
+	# Development on any machine from Python 3.11 on, with the runtime's very pins.
+	.venv-lock/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes -c requirements.lock -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .venv-* build dist artifacts .pytest_cache .mypy_cache .ruff_cache
