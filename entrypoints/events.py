@@ -72,7 +72,7 @@ class WebSocketRequest:
         return _checked_id(value, "customer_id") if value else None
 
     def role(self) -> str:
-        """``agent`` only when the authorizer says so (CONTRACT section 8); anyone else is a customer."""
+        """``agent`` only when the authorizer says so (docs/PROTOCOL.md §10); anyone else is a customer."""
         return AGENT if self.authorizer.get("role") == AGENT else CUSTOMER
 
     def requested_session_id(self) -> str | None:

@@ -68,7 +68,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "system_prompt": env.get("SYSTEM_PROMPT", "").strip() or None,
         "llm_max_tokens": _int(env, "LLM_MAX_TOKENS", 1024, low=1),
         "llm_temperature": _float(env, "LLM_TEMPERATURE", 0.3),
-        # Who may connect (CONTRACT section 6): $connect trusts the query string only with "none";
+        # Who may connect (docs/PROTOCOL.md §8): $connect trusts the query string only with "none";
         # the message function signs guests' resume tokens with the guest secret.
         "auth_mode": _choice(env, "AUTH_MODE", "none", AUTH_MODES),
         "auth_guest_secret": env.get("AUTH_GUEST_SECRET", "").strip() or None,

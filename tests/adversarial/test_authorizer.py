@@ -55,20 +55,21 @@ REFUSED: list[tuple[str, Make, int]] = [
     ("wrong-client-id", lambda i: i.token(aud=None, client_id="another-app"), 401),
     (
         "alg-none",
-        lambda i: unsigned({"sub": "cust-1", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 999}),
+        lambda _i: unsigned({"sub": "cust-1", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 999}),
         401,
     ),
     ("hs256-with-the-public-key", _confused, 401),
     ("unknown-kid", lambda i: i.with_header({"kid": "rotated-away"}), 401),
     ("no-kid", lambda i: i.with_header({}), 401),
     ("es256-naming-the-rsa-key", lambda i: i.token(alg="ES256", kid_of="rsa-1"), 401),
-    ("encrypted-form", lambda i: "a.b.c.d.e", 401),
-    ("garbage", lambda i: "not a token at all", 401),
+    ("encrypted-form", lambda _i: "a.b.c.d.e", 401),
+    ("garbage", lambda _i: "not a token at all", 401),
     ("100-kb-token", lambda i: i.token(padding="x" * 100_000), 401),
     ("subject-not-printable", lambda i: i.token(subject="cust-\x07\u202e"), 403),
     ("subject-a-guest-id", lambda i: i.token(subject="guest:someone-else"), 403),
     ("no-subject", lambda i: i.token(subject=None), 401),
 ]
+REFUSED_CASES = [pytest.param(make, status, id=case) for case, make, status in REFUSED]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def issuer() -> Iterator[Issuer]:
 
 
 @pytest.fixture
-def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+def configure() -> Iterator[Callable[..., Any]]:
     def install(**env: str) -> Any:
         container = build_authorizer_container(env)
         set_authorizer_container(container)
@@ -94,7 +95,8 @@ def authorize(credential: str | None, carrier: str = "header", **query: str) -> 
     try:
         decision = authorizer.handler(event, None)
     except Exception as error:
-        assert str(error) == "Unauthorized", error
+        if str(error) != "Unauthorized":  # API Gateway's 401 is this exact message; anything else is a bug
+            raise
         return 401, {}
     effect = decision["policyDocument"]["Statement"][0]["Effect"]
     assert decision["policyDocument"]["Statement"][0]["Resource"] == METHOD_ARN
@@ -117,11 +119,9 @@ def authorizer_event(credential: str | None, carrier: str = "header", **query: s
 # ------------------------------------------------------------------ through the Lambda handler
 
 
-@pytest.mark.parametrize(("case", "make", "status"), REFUSED, ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(("make", "status"), REFUSED_CASES)
 @pytest.mark.parametrize("carrier", ["header", "subprotocol", "query"])
-def test_the_handler_refuses(
-    issuer: Issuer, configure: Any, case: str, make: Make, status: int, carrier: str
-) -> None:
+def test_the_handler_refuses(issuer: Issuer, configure: Any, make: Make, status: int, carrier: str) -> None:
     configure(**issuer.env(AUTH_HS256_SECRET=HS256_SECRET))
     assert authorize(make(issuer), carrier)[0] == status
 
@@ -233,7 +233,8 @@ def test_a_key_set_endpoint_that_is_down_fails_closed(configure: Any) -> None:
         assert authorize(other.token())[0] == 401
 
 
-def test_a_misconfigured_authorizer_refuses_everyone(issuer: Issuer, configure: Any) -> None:
+@pytest.mark.usefixtures("configure")
+def test_a_misconfigured_authorizer_refuses_everyone(issuer: Issuer) -> None:
     set_authorizer_container(None)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AUTH_MODE", "jwt")  # and neither a key set nor a secret
@@ -283,11 +284,11 @@ def test_a_valid_token_naming_another_customer_s_session_gets_a_new_one(
     configure(**issuer.env())
     chat = Chat(env={"AUTH_MODE": "jwt"})
     try:
-        victim = _connect_as(chat, issuer.token(subject="cust-victim"), "connVictim01=")
+        victim = _connect_as(issuer.token(subject="cust-victim"), "connVictim01=")
         assert victim is not None
         victim_session = chat.session_of("connVictim01=")["session_id"]
         chat.say("connVictim01=", "my address is 1 Secret Lane", "m-victim")
-        attacker = _connect_as(chat, issuer.token(subject="cust-attacker"), "connThief01=", victim_session)
+        attacker = _connect_as(issuer.token(subject="cust-attacker"), "connThief01=", victim_session)
         assert attacker is not None
         frame = chat.session_of("connThief01=")
         assert frame["session_id"] != victim_session and frame["resumed"] is False
@@ -298,7 +299,7 @@ def test_a_valid_token_naming_another_customer_s_session_gets_a_new_one(
         chat.close()
 
 
-def _connect_as(chat: Chat, token: str, connection_id: str, session_id: str | None = None) -> int | None:
+def _connect_as(token: str, connection_id: str, session_id: str | None = None) -> int | None:
     status, decision = authorize(token, "subprotocol")
     if status != 200:
         return None
@@ -350,9 +351,9 @@ async def handshake(url: str, credential: str | None, carrier: str, **query: str
         return 101, (frame, selected)
 
 
-@pytest.mark.parametrize(("case", "make", "status"), REFUSED, ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(("make", "status"), REFUSED_CASES)
 def test_serve_refuses_the_handshake(
-    issuer: Issuer, jwt_server: tuple[ServerThread, list[Any]], case: str, make: Make, status: int
+    issuer: Issuer, jwt_server: tuple[ServerThread, list[Any]], make: Make, status: int
 ) -> None:
     server, connects = jwt_server
     token = make(issuer)

@@ -41,7 +41,7 @@ SCOPED: dict[str, set[str]] = {
 NEVER_IN_THE_TEMPLATE = {
     "AUTH_HS256_SECRET": "local runs only: in AWS the secret is read by ARN, never put in an environment",
 }
-# Unset, the code's default is the contract's for tests and local runs; the template deploys otherwise.
+# Unset, the code's default is the protocol's for tests and local runs; the template deploys otherwise.
 DEFAULTS_DIFFER = {"AUTH_MODE": "unset means none (tests, local runs); the template deploys jwt or guest"}
 # Set by the template, read by libraries rather than by our code.
 READ_BY_LIBRARIES = {
