@@ -41,6 +41,18 @@ def moto_table(table: str = TABLE) -> Iterator[Any]:
         yield client
 
 
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's own server (every service it models) on 127.0.0.1 and a free port; yields its URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
 class _QuietHandler(MotoRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass

@@ -1,6 +1,7 @@
 """Local Management APIs for the real boto3 client: a stand-in that can misbehave (it accepts the
 first posts, then says the client left with 410 ``GoneException``, or answers scripted errors) and
-remembers every frame with its arrival time; and moto server, where every post succeeds."""
+remembers every frame with its arrival time; and reading what moto's own server (testing.aws.moto_server),
+where every post succeeds, kept."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote
 
 from attrs import define, field, frozen
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.server import ThreadedMotoServer
 
 from testing.local_http import LocalServer, QuietHandler, Served
 
@@ -92,18 +91,6 @@ class _Handler(QuietHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-
-
-@contextmanager
-def moto_management_api() -> Iterator[str]:
-    """moto server on 127.0.0.1 and a free port; yields its endpoint URL."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def frames_at_moto(connection_id: str, account: str = "123456789012", region: str = "us-east-1") -> list[Any]:

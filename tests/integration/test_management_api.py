@@ -13,14 +13,15 @@ from botocore.exceptions import ClientError
 
 from adapters.apigateway import ApiGatewayNotifier, FrameTooLarge, ManagementApiClients
 from application.errors import ConnectionGone, Unavailable
-from testing.management_api_standin import ManagementApiStandIn, frames_at_moto, moto_management_api
+from testing.aws import moto_server
+from testing.management_api_standin import ManagementApiStandIn, frames_at_moto
 
 CONN = "L0SM9cOFvHcCIhw="
 
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    with moto_management_api() as url:
+    with moto_server() as url:  # moto's Management API: every post succeeds
         yield url
 
 

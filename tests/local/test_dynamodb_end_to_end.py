@@ -13,7 +13,7 @@ import pytest
 
 from entrypoints import cli
 from entrypoints.local.environment import ServeOptions
-from testing.aws import partition_items
+from testing.aws import moto_server, partition_items
 from tests.local.client import Client
 from tests.local.server_thread import ServerThread
 
@@ -24,15 +24,8 @@ pytestmark = pytest.mark.moto_server
 
 @pytest.fixture
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def test_a_conversation_lands_in_the_table(
