@@ -31,10 +31,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("entrypoints.commands.capacity", "bench"): (
         "`manga-assist capacity` is a thin command in front of the benchmark that measures it (from a clone)"
     ),
-    ("entrypoints.authorizer_container", "boto3"): (
-        "the authorizer's own composition root, apart from container.py so that its cold start loads "
-        "neither the conversation's adapters nor boto3 unless its secret is read by ARN"
-    ),
 }
 
 

@@ -220,7 +220,7 @@ def test_after_a_failed_fetch_the_door_opens_again_within_seconds(issuer: Issuer
     assert authorize(issuer.token())[0] == 200 and keys.fetches == 2
 
 
-def test_a_short_hs256_secret_is_refused_at_start_and_lets_nobody_in(issuer: Issuer, configure: Any) -> None:
+def test_a_short_hs256_secret_is_refused_at_start_and_lets_nobody_in(configure: Any) -> None:
     container = configure(AUTH_MODE="jwt", AUTH_HS256_SECRET="too-short")
     with pytest.raises(ValueError, match="at least 32 bytes"):
         container.authenticate()

@@ -15,7 +15,7 @@ MESSAGE_PATH = """
 import json, sys
 from entrypoints import connect, message
 from entrypoints.container import get_container
-from adapters.recording_notifier import RecordingNotifier
+from testing.notifier import RecordingNotifier
 from dependency_injector import providers
 notifier = RecordingNotifier()
 get_container().adapters.notifier.override(providers.Object(notifier))
