@@ -13,12 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
-import subprocess
 import sys
 import traceback
-from datetime import UTC, datetime
 
-from bench.figures import ROOT, Figures, Row
+from bench.figures import Figures, Row, measured_at
 
 BENCHMARKS = (
     "cold_start",
@@ -30,18 +28,6 @@ BENCHMARKS = (
     "package_size",
     "adversarial",
 )
-
-
-def measured_at() -> str:
-    """Today's date and the commit measured (``+`` when the work tree had changes)."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = "+" if git("status", "--porcelain", "--untracked-files=no") else ""
-    return f"{datetime.now(UTC):%Y-%m-%d}, {commit}{dirty}"
 
 
 def missing_figures(figures: Figures) -> list[str]:

@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from bench.figures import measured_at
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 SECTION = "## Message path (DynamoDB)"
 LABELS = {
@@ -51,7 +53,8 @@ def section(report: dict[str, Any]) -> str:
     floor, delay, claim = report["floor_ms"], report["delay_ms"], report["original_claim"]
     return f"""{SECTION}
 
-`python -m bench.message_path` (defaults: `--messages 40 --delay-ms 10`; under a minute)
+`python -m bench.message_path` (defaults: `--messages 40 --delay-ms 10`; under a minute). Measured
+{measured_at()}.
 
 **Method.** moto runs in a process of its own behind a `ThreadedMotoServer` on 127.0.0.1
 (`testing/aws.py`, `LocalMotoServer`) that sleeps {delay:g} ms before handling each request: DynamoDB's
