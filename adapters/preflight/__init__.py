@@ -5,6 +5,10 @@ answers them in tests) and returns ``Finding``s; none of them writes anything.""
 from __future__ import annotations
 
 from attrs import frozen
+from botocore.exceptions import BotoCoreError
+
+# AWS could not be asked at all (no credentials, no network): the command says so and stops.
+NOTHING_ASKED = (BotoCoreError,)
 
 OK = "ok"
 WARN = "warn"  # deployable, but read this first

@@ -10,8 +10,6 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError
-
 from adapters.bedrock_models import DEFAULT_MODEL_ID
 
 
@@ -32,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapters.preflight import FAIL, summary
+    from adapters.preflight import FAIL, NOTHING_ASKED, summary
     from entrypoints.container import build_container
 
     container = build_container(dict(os.environ))
@@ -48,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             args.stack_name,
             invoke=not args.no_invoke,
         )
-    except BotoCoreError as error:  # no credentials, no network: nothing could be asked
+    except NOTHING_ASKED as error:
         print(f"fail  {'aws':<19} {error}")
         return 1
     for finding in findings:

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.recording_notifier import RecordingNotifier
 from application.errors import ModelFailed, ModelUnavailable, Unavailable
 from application.ports import Frame
 from entrypoints import authorizer, message
 from entrypoints.lambda_logging import SERVICE, logger, metrics
+from testing.fakes import FlakyRepository
+from testing.harness import Chat, message_event
+from testing.notifier import RecordingNotifier
 from tests.deploy.conftest import sam_template
-from tests.fakes import FlakyRepository
-from tests.harness import Chat, message_event
 
 CONN = "connAlarm01="
 Metric = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, name, dimensions
@@ -70,7 +70,7 @@ def emf_of(invoke: Callable[[], Any]) -> set[Metric]:
     return emitted([line for line in lines if "_aws" in line])
 
 
-def message_emf(chat: Chat, body: dict[str, Any]) -> set[Metric]:
+def message_emf(body: dict[str, Any]) -> set[Metric]:
     context = SimpleNamespace(aws_request_id="lambda-req-alarm", function_name="message")
     return emf_of(lambda: message.handler(message_event(CONN, body), context))
 
@@ -147,13 +147,12 @@ def test_the_template_names_the_namespace_and_service_the_code_writes() -> None:
 @pytest.mark.parametrize("alarm", sorted(SCENARIOS))
 def test_the_alarm_watches_a_metric_the_code_emits(connected: Chat, alarm: str) -> None:
     SCENARIOS[alarm](connected)
-    written = message_emf(
-        connected, {"action": "sendMessage", "message": "Is Frieren 3 in stock?", "message_id": "m-1"}
-    )
+    written = message_emf({"action": "sendMessage", "message": "Is Frieren 3 in stock?", "message_id": "m-1"})
     assert our_alarms()[alarm] in written, sorted(m for m in written if m[1] == our_alarms()[alarm][1])
 
 
-def test_a_quiet_message_emits_none_of_the_alarmed_metrics(connected: Chat) -> None:
+@pytest.mark.usefixtures("connected")
+def test_a_quiet_message_emits_none_of_the_alarmed_metrics() -> None:
     """The scenarios matter: a reply that goes well writes none of these."""
-    written = message_emf(connected, {"action": "sendMessage", "message": "Hello!", "message_id": "m-ok"})
+    written = message_emf({"action": "sendMessage", "message": "Hello!", "message_id": "m-ok"})
     assert not set(our_alarms().values()) & written

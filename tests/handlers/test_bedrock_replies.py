@@ -110,9 +110,9 @@ def test_the_fake_model_mode_never_imports_the_bedrock_adapter() -> None:
 def test_the_default_model_thinks_in_private_and_pays_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """The default model (no MODEL_ID) refuses a temperature and streams reasoningContent: it gets none,
     no chunk or stored turn holds its thinking, and the thinking's tokens are in the usage."""
-    from adapters.telemetry import RecordingTelemetry
     from application.telemetry import TOKENS_OUT
     from entrypoints.settings import DEFAULT_MODEL_ID
+    from testing.telemetry import RecordingTelemetry
 
     with BedrockStandIn(refuses_temperature=frozenset({DEFAULT_MODEL_ID})) as bedrock:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", bedrock.url)

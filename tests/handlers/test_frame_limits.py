@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from application.frame_size import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, encode_frame
-from tests.harness import Chat
+from testing.harness import Chat
 
 CONN = "connFrames01="
 

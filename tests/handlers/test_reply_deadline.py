@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.telemetry import RecordingTelemetry
 from application.deadline import CUT_SHORT_MARK
 from application.ports import Delta, Prompt, ReplyEvent, Usage
 from application.telemetry import REPLIES_CUT_SHORT
 from entrypoints import message
 from entrypoints.deadlines import API_GATEWAY_SECONDS, MARGIN_SECONDS, reply_deadline
-from tests.fakes import ManualClock
-from tests.harness import Chat, message_event
+from testing.fakes import ManualClock
+from testing.harness import Chat, message_event
+from testing.telemetry import RecordingTelemetry
 
 CONN = "connDeadline1="
 WORDS = [f"word{i} " for i in range(20)]
@@ -38,7 +38,7 @@ class SlowModel:
         self.release = threading.Event()
         self.calls = 0
 
-    def stream_reply(self, prompt: Prompt) -> Iterator[ReplyEvent]:
+    def stream_reply(self, _prompt: Prompt) -> Iterator[ReplyEvent]:
         self.calls += 1
         if self.clock is not None:
             self.clock.advance(self.first_delay)
@@ -50,7 +50,7 @@ class SlowModel:
             yield Delta(word)
         yield Usage(50, len(WORDS))
 
-    def complete(self, prompt: Prompt) -> tuple[str, Usage]:
+    def complete(self, _prompt: Prompt) -> tuple[str, Usage]:
         return "summary", Usage(1, 1)
 
 
@@ -63,7 +63,7 @@ def lambda_context(remaining_seconds: float) -> SimpleNamespace:
     )
 
 
-def send(chat: Chat, message_id: str, remaining_seconds: float) -> int:
+def send(message_id: str, remaining_seconds: float) -> int:
     """The frame as API Gateway delivers it now, to a function with this much time left."""
     body = {"action": "sendMessage", "message": "Tell me everything about Frieren.", "message_id": message_id}
     event = message_event(CONN, body)
@@ -94,7 +94,7 @@ def test_a_reply_streaming_at_its_deadline_is_stored_with_what_was_written_and_m
 ) -> None:
     model = answering_with(chat, SlowModel(clock, seconds_per_delta=1.0))
     # 15 s left: the reply must stop 10 s in, on the test's clock, with half its words unwritten.
-    assert send(chat, "m-1", remaining_seconds=MARGIN_SECONDS + 10) == 200
+    assert send("m-1", remaining_seconds=MARGIN_SECONDS + 10) == 200
     [_, (role, reply)] = stored_turns(chat)
     assert role == "assistant" and reply.endswith(CUT_SHORT_MARK)
     written = reply.removesuffix(CUT_SHORT_MARK)
@@ -103,7 +103,7 @@ def test_a_reply_streaming_at_its_deadline_is_stored_with_what_was_written_and_m
     assert streamed == reply == chat.last(CONN)["content"]
     assert telemetry.total(REPLIES_CUT_SHORT) == 1
     # The message id is answered: sent again, the stored reply comes back, no second model call.
-    assert send(chat, "m-1", remaining_seconds=60) == 200
+    assert send("m-1", remaining_seconds=60) == 200
     assert chat.last(CONN)["content"] == reply and model.calls == 1
 
 
@@ -111,12 +111,12 @@ def test_a_reply_with_nothing_written_by_its_deadline_is_refused_and_its_id_free
     chat: Chat, clock: ManualClock, telemetry: RecordingTelemetry
 ) -> None:
     model = answering_with(chat, SlowModel(clock, first_delay=30.0))
-    assert send(chat, "m-1", remaining_seconds=MARGIN_SECONDS + 10) == 503
+    assert send("m-1", remaining_seconds=MARGIN_SECONDS + 10) == 503
     assert chat.last(CONN)["code"] == "unavailable"
     assert [role for role, _ in stored_turns(chat)] == ["user"]
     assert telemetry.total(REPLIES_CUT_SHORT) == 0
     model.first_delay = 0.0  # the retry, at once: the lease was given back
-    assert send(chat, "m-1", remaining_seconds=60) == 200
+    assert send("m-1", remaining_seconds=60) == 200
     assert [role for role, _ in stored_turns(chat)] == ["user", "assistant"]
     assert not stored_turns(chat)[-1][1].endswith(CUT_SHORT_MARK)
 
@@ -128,7 +128,7 @@ def test_a_silent_stream_cannot_hold_the_reply_past_its_deadline() -> None:
     model.stall_before = 3
     try:
         answering_with(chat, model)
-        assert send(chat, "m-1", remaining_seconds=MARGIN_SECONDS + 0.5) == 200
+        assert send("m-1", remaining_seconds=MARGIN_SECONDS + 0.5) == 200
         assert stored_turns(chat)[-1] == ("assistant", "".join(WORDS[:3]) + CUT_SHORT_MARK)
     finally:
         model.release.set()

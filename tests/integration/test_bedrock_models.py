@@ -16,7 +16,7 @@ from adapters.bedrock_models import DEFAULT_MODEL_ID, UNKNOWN, base_model_id, is
 from application.errors import ModelFailed
 from application.ports import Delta, Prompt, PromptMessage, Usage
 from domain.model import Role
-from tests.bedrock_standin import BedrockStandIn, Completion, Stream
+from testing.bedrock_standin import BedrockStandIn, Completion, Stream
 
 HAIKU_45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 PROMPT = Prompt(
