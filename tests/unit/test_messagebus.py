@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.recording_notifier import RecordingNotifier
 from application.events import ClientGone, Event, MessageForwarded, PendingWrite, SessionExpired, TurnsCounted
 from application.messagebus import HANDLERS, MessageBus
 from application.ports import NewMessage
 from domain.model import Role, Session, SessionStatus, Turn
 from entrypoints.container import build_container, message_bus
-from tests.fakes import START, ManualClock
+from testing.fakes import START, ManualClock
+from testing.notifier import RecordingNotifier
 
 EVENTS = typing.get_args(Event)
 
@@ -56,7 +56,7 @@ def test_the_bus_runs_the_handlers_the_table_names_in_order_and_returns_what_the
 
 def test_a_handler_failing_reaches_the_transport() -> None:
     class Broken:
-        def __call__(self, event: object) -> None:
+        def __call__(self, _event: object) -> None:
             raise RuntimeError("broken")
 
     bus = MessageBus(lambda handler: handler(), {ClientGone: (Broken,)})
