@@ -2,7 +2,7 @@
 bad credential, 403 for one that verifies but may not connect — through the Lambda handler (as API
 Gateway calls it) and through ``manga-assist serve`` (a real WebSocket handshake), with ``$connect``
 never reached, so nothing is written and no model is called. The key set is served over HTTP by a
-stand-in issuer (tests/issuer.py)."""
+stand-in issuer (testing/issuer.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from entrypoints import authorizer, connect
 from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
 from entrypoints.local.environment import ServeOptions
 from testing.harness import Chat, connect_event
-from tests.issuer import AUDIENCE, HS256_SECRET, ISSUER, Issuer, sign_hs256, unsigned
+from testing.issuer import AUDIENCE, HS256_SECRET, ISSUER, Issuer, sign_hs256, unsigned
 from tests.local.server_thread import ServerThread
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"

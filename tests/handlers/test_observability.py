@@ -116,8 +116,8 @@ def test_a_credential_is_never_logged_whether_it_verifies_or_not(carrier: str) -
     from entrypoints import authorizer, connect
     from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
     from testing.harness import connect_event
+    from testing.issuer import HS256_SECRET, sign_hs256
     from tests.adversarial.test_authorizer import authorizer_event
-    from tests.issuer import HS256_SECRET, sign_hs256
 
     set_authorizer_container(
         build_authorizer_container({"AUTH_MODE": "jwt", "AUTH_HS256_SECRET": HS256_SECRET})
