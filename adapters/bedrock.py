@@ -30,7 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from adapters.bedrock_models import traits_of
+from adapters.bedrock_models import UNKNOWN, traits_of
 from application.errors import ModelFailed, ModelUnavailable
 from application.ports import Delta, Prompt, ReplyEvent, Usage
 
@@ -111,6 +111,12 @@ class BedrockLanguageModel:
         ``max_tokens`` never above the model's own limit."""
         self._model_id = model_id
         self.traits = traits_of(model_id)
+        if self.traits is UNKNOWN:
+            log.warning(
+                "model %s is not in adapters/bedrock_models.py: no temperature sent, at most %d tokens",
+                model_id,
+                UNKNOWN.max_output_tokens,
+            )
         self._max_tokens = min(max_tokens, self.traits.max_output_tokens)
         self._temperature = temperature
         self._clients: dict[int, Any] = {}

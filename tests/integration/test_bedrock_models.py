@@ -107,9 +107,12 @@ def test_a_model_that_takes_a_temperature_gets_it_and_max_tokens_stay_under_its_
     assert request.body["inferenceConfig"] == {"maxTokens": 64_000, "temperature": 0.3}
 
 
-def test_an_unknown_model_gets_nothing_optional(bedrock: BedrockStandIn) -> None:
+def test_an_unknown_model_gets_nothing_optional_and_says_so(
+    bedrock: BedrockStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
     list(model(bedrock, "acme.some-model-v9", max_tokens=100_000).stream_reply(PROMPT))
     assert bedrock.received[0].body["inferenceConfig"] == {"maxTokens": UNKNOWN.max_output_tokens}
+    assert any("acme.some-model-v9 is not in adapters/bedrock_models.py" in r.message for r in caplog.records)
 
 
 def test_a_refused_temperature_is_a_model_failure_not_a_retry(bedrock: BedrockStandIn) -> None:
