@@ -37,3 +37,7 @@ class PowertoolsTelemetry:
     def milliseconds(self, name: str, value: float) -> None:
         with self._lock:
             self._metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 3))
+
+    def percent(self, name: str, value: float) -> None:
+        with self._lock:
+            self._metrics.add_metric(name=name, unit=MetricUnit.Percent, value=round(value, 2))

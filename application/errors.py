@@ -33,3 +33,8 @@ class ConnectionGone(InfrastructureError):
 
 class WriteNotDurable(InfrastructureError):
     """A write failed after retries and could not be queued for replay either. Never swallowed."""
+
+
+class ReplyInProgress(Conflict):
+    """The session's model is still answering an earlier message: one reply at a time per session.
+    Refused, not queued: the client sends the next message once the reply has arrived."""

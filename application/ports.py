@@ -234,6 +234,8 @@ class Telemetry(Protocol):
 
     def milliseconds(self, name: str, value: float) -> None: ...
 
+    def percent(self, name: str, value: float) -> None: ...
+
 
 # --- time and ids ------------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from attrs import frozen
+from attrs import Factory, frozen
+
+from domain.limits import LimitPolicy
 
 from application.frame_size import MAX_MESSAGE_BYTES
 
@@ -28,3 +30,4 @@ class ConversationSettings:
     answer_lease: timedelta = timedelta(seconds=45)
     history_default: int = 20
     history_max: int = 100
+    limits: LimitPolicy = Factory(LimitPolicy)

@@ -19,6 +19,9 @@ PUSHES_TO_GONE = "PushesToGoneConnections"
 STORE_RETRIES = "DynamoDBRetries"
 EXPECTED_CONDITION_FAILURES = "ExpectedConditionalCheckFailures"  # repeats, races: not errors
 WRITES_FOR_GONE_SESSIONS = "PendingWritesForExpiredSessions"  # the session was cleaned up meanwhile
+MESSAGES_REFUSED_BY_LIMIT = "MessagesRefusedByLimit"  # dimension: limit (domain.limits.Limit)
+DAILY_BUDGET_USED_PERCENT = "DailyTokenBudgetUsedPercent"  # all customers' tokens today, % of DAILY_TOKENS
+BUDGET_CHARGE_FAILURES = "DailyTokenBudgetChargeFailures"  # a reply's tokens not added to everyone's day
 
 
 class NoTelemetry:
@@ -26,4 +29,7 @@ class NoTelemetry:
         return None
 
     def milliseconds(self, name: str, value: float) -> None:  # noqa: ARG002 - the port's signature
+        return None
+
+    def percent(self, name: str, value: float) -> None:
         return None

@@ -39,3 +39,13 @@ class UnexpectedStatus(Conflict):
     def __init__(self, actual: str) -> None:
         super().__init__(f"session is {actual}")
         self.actual = actual
+
+
+class LimitReached(DomainError):
+    """A limit that protects the bill refuses this message (``domain.limits``): nothing is written and
+    the model is not called. ``retry_after``: whole seconds until that limit lets a message through."""
+
+    def __init__(self, limit: str, retry_after: int, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after = retry_after

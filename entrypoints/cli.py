@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "redrive": ("entrypoints.commands.redrive", "move or replay failed writes from the dead-letter queue"),
     "token": ("entrypoints.commands.token", "mint a development token for a local `serve --auth jwt`"),
     "preflight": ("entrypoints.commands.preflight", "check an AWS account before deploying: model, quotas"),
+    "usage": ("entrypoints.commands.usage", "model tokens per customer-day, percentiles, against the limits"),
 }
 
 

@@ -40,6 +40,7 @@ from application.sessions import (
 from application.settings import DEFAULT_SYSTEM_PROMPT, ConversationSettings
 from application.summaries import RollSummary, SummarizeWhenDue
 from application.timeline import SessionTimeline
+from domain.limits import LimitPolicy
 from entrypoints.cold_start import freeze_imports
 from entrypoints.settings import load_settings
 
@@ -62,6 +63,11 @@ def conversation_settings(config: dict[str, Any]) -> ConversationSettings:
         max_context_turns=config["max_context_turns"],
         max_context_tokens=config["max_context_tokens"],
         system_prompt=config["system_prompt"] or DEFAULT_SYSTEM_PROMPT,
+        limits=LimitPolicy(
+            messages_per_minute=config["customer_messages_per_minute"],
+            customer_daily_tokens=config["customer_daily_tokens"],
+            daily_tokens=config["daily_tokens"],
+        ),
     )
 
 

@@ -72,6 +72,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # the message function signs guests' resume tokens with the guest secret.
         "auth_mode": _choice(env, "AUTH_MODE", "none", AUTH_MODES),
         "auth_guest_secret": env.get("AUTH_GUEST_SECRET", "").strip() or None,
+        "customer_messages_per_minute": _int(env, "CUSTOMER_MESSAGES_PER_MINUTE", 20),
+        "customer_daily_tokens": _int(env, "CUSTOMER_DAILY_TOKENS", 200_000),
+        "daily_tokens": _int(env, "DAILY_TOKENS", 0),
     }
 
 

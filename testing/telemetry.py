@@ -23,6 +23,10 @@ class RecordingTelemetry:
         with self._lock:
             self.values[name].append(value)
 
+    def percent(self, name: str, value: float) -> None:
+        with self._lock:
+            self.values[name].append(value)
+
     def total(self, name: str) -> float:
         with self._lock:
             return sum(self.values.get(name, []))

@@ -3,7 +3,8 @@
 - ``GET  /admin/sessions/{session_id}[?content=1]``: the session's timeline (``inspect --server``);
 - ``POST /admin/handoff``: the handoff function's direct invoke (an agent console: start, reply,
   release);
-- ``POST /admin/redrive``: replay the writes the in-process turn writer set aside (``redrive --server``).
+- ``POST /admin/redrive``: replay the writes the in-process turn writer set aside (``redrive --server``);
+- ``GET  /admin/usage[?customer=ID|?day=YYYY-MM-DD]``: tokens per customer-day (``usage --server``).
 
 Mounted only when the server listens on a loopback address: they read private conversations."""
 
@@ -15,8 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
+from application.usage import UsageReport
 from domain.errors import SessionNotFound
 from entrypoints import handoff
+from entrypoints.commands.usage import DAY_PATTERN
 from entrypoints.container import get_container
 from entrypoints.inprocess import InProcessWorkers
 
@@ -28,6 +31,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/admin/sessions/{session_id}", _timeline),
         web.post("/admin/handoff", _handoff),
         web.post("/admin/redrive", _redrive),
+        web.get("/admin/usage", _usage),
     ]
 
 
@@ -57,3 +61,17 @@ async def _redrive(request: web.Request) -> web.Response:
         return web.json_response({"message": "no in-process workers: the store is not in memory"}, status=409)
     report = await asyncio.to_thread(workers.redrive)
     return web.json_response(report)
+
+
+async def _usage(request: web.Request) -> web.Response:
+    container = get_container()
+    report = UsageReport(
+        container.adapters.repository(), container.adapters.clock(), container.use_cases.settings().limits
+    )
+    customer = request.query.get("customer")
+    if customer:
+        return web.json_response(await asyncio.to_thread(report.customer, customer))
+    day = request.query.get("day")
+    if day is not None and not DAY_PATTERN.match(day):
+        return web.json_response({"message": "day must be a UTC date like 2026-12-01"}, status=400)
+    return web.json_response(await asyncio.to_thread(report.day, day))

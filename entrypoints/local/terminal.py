@@ -1,7 +1,9 @@
 """``manga-assist chat``: talk to a running server from the terminal; replies stream as they arrive.
 
 Commands: ``/history``, ``/human [reason]``, ``/quit``. Each line waits for its answer before the
-next one is read, so that ``manga-assist chat < questions.txt`` works too."""
+next one is read, so that ``manga-assist chat < questions.txt`` works too: the server answers one
+message at a time per session. A message refused for going too fast is sent again, with the same
+message id, once the server's ``retry_after`` has passed; one refused for today's limit is not."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from entrypoints.credentials import SUBPROTOCOL
 
 DEFAULT_URL = "ws://127.0.0.1:8080/ws"
 ANSWER_TIMEOUT = 120.0
+RESEND_ATTEMPTS = 3  # a message refused for its rate, or while an earlier reply is still coming
+BUSY_PAUSE = 2.0  # seconds before asking again when the session's previous reply is still coming
 FINAL_TYPES = {"message", "error", "history", "session", "handoff"}
 HELP = "Type a message and press Enter. /history: the conversation, /human: ask for a person, /quit: leave."
 
@@ -63,6 +67,7 @@ class Printer:
         self.answered = asyncio.Event()
         self.status = "active"  # the session's; "handoff" while a human agent has it
         self._streaming: str | None = None  # the reply being printed
+        self.refusal: dict[str, Any] | None = None  # the error frame that answered the last line
         self._replaying = False  # printed from message frames, not chunks
         self._history_parts: dict[int, list[dict[str, Any]]] = {}  # a long history, until whole
 
@@ -99,6 +104,7 @@ class Printer:
             self.out.write(self._describe(frame) + "\n")
         self.out.flush()
         if kind in FINAL_TYPES:
+            self.refusal = frame if kind == "error" else None
             self.answered.set()
 
     def _whole_history(self, frame: dict[str, Any]) -> dict[str, Any] | None:
@@ -125,7 +131,7 @@ class Printer:
     def _describe(self, frame: dict[str, Any]) -> str:
         kind = frame.get("type")
         if kind == "error":
-            return f"! {frame.get('code')}: {frame.get('message')}"
+            return _refusal(frame)
         if kind == "session":
             how = "resumed" if frame.get("resumed") else "new"
             if isinstance(frame.get("resume_token"), str):  # a guest: this is who they are next time
@@ -151,6 +157,35 @@ def too_large(frame: dict[str, Any]) -> bool:
     message = frame.get("message")
     over = isinstance(message, str) and text_cost(message) > MAX_MESSAGE_BYTES
     return over or len(encode_frame(frame)) > MAX_FRAME_BYTES
+
+
+def _refusal(frame: dict[str, Any]) -> str:
+    if frame.get("code") != "rate_limited":
+        return f"! {frame.get('code')}: {frame.get('message')}"
+    wait = _wait_label(frame.get("retry_after"))
+    if frame.get("limit") == "message_rate":
+        return f"! You're sending messages too fast: sending it again in {wait}."
+    return f"! Today's limit is reached; it resets at 00:00 UTC, in {wait}. Please come back then."
+
+
+def _wait_label(seconds: Any) -> str:
+    whole = max(1, int(seconds)) if isinstance(seconds, int | float) else 1
+    if whole < 120:
+        return f"{whole} s"
+    hours, minutes = divmod(-(-whole // 60), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def resend_after(refusal: dict[str, Any] | None) -> float | None:
+    """Seconds to wait before sending the same frame again; ``None`` when it should not be."""
+    if refusal is None:
+        return None
+    if refusal.get("code") == "rate_limited" and refusal.get("limit") == "message_rate":
+        wait = refusal.get("retry_after")
+        return float(wait) if isinstance(wait, int | float) and 0 < wait <= ANSWER_TIMEOUT else None
+    if refusal.get("code") == "conflict":
+        return BUSY_PAUSE  # an earlier reply of this session is still being written
+    return None
 
 
 def frame_for(line: str) -> dict[str, Any] | None:
@@ -216,6 +251,24 @@ async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dic
         await asyncio.wait_for(printer.answered.wait(), ANSWER_TIMEOUT)
     except TimeoutError:
         printer.out.write("! no answer yet; it may still arrive\n")
+
+
+    for _ in range(RESEND_ATTEMPTS + 1):
+        if ws.closed:
+            return False
+        printer.answered.clear()
+        printer.refusal = None
+        await ws.send_str(json.dumps(frame))
+        if frame["action"] == "sendMessage" and printer.status == "handoff":
+            return True  # the agent answers when they answer; the reader prints it then
+        try:
+            await asyncio.wait_for(printer.answered.wait(), ANSWER_TIMEOUT)
+        except TimeoutError:
+            printer.out.write("! no answer yet; it may still arrive\n")
+        wait = resend_after(printer.refusal) if frame["action"] == "sendMessage" else None
+        if wait is None:
+            break
+        await asyncio.sleep(wait)  # the same frame, the same message_id: answered once however often sent
     return not ws.closed
 
 

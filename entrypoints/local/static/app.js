@@ -28,7 +28,9 @@ const state = {
   timer: null,
   lastAction: null,
   status: "active", // the session's: "handoff" while a human agent has it
-  pending: new Map(), // message_id -> {text, item, socket, retries}: not answered yet
+  pending: new Map(), // message_id -> {text, item, socket, retries, blocked}: not answered yet
+  holdUntil: 0, // too fast: nothing goes out before this time (ms)
+  holdTimer: null,
   streams: new Map(), // response_id -> {item, parts, chunks}
   replies: new Map(), // response_id -> contents of a long reply's message frames, by part
   historyParts: [], // a long history's frames, by part, until all have come
@@ -134,21 +136,60 @@ function send(frame) {
 }
 
 // Unanswered messages go out once this connection shows its history, always with their first
-// message_id: the server answers an id once, and sends the stored reply to a repeat.
+// message_id: the server answers an id once, and sends the stored reply to a repeat. The assistant
+// answers one message at a time per session, so the next one waits here until the reply to the one
+// in flight has arrived (an agent takes them as they come).
 function flushPending() {
-  if (!state.ready) return;
+  if (!state.ready || Date.now() < state.holdUntil) return;
+  const oneAtATime = state.status !== "handoff";
   for (const [id, entry] of state.pending) {
-    if (entry.socket === state.socket) continue;
+    if (entry.blocked) continue;
+    if (entry.socket === state.socket) {
+      if (oneAtATime) return; // its reply comes first
+      continue;
+    }
     if (!send({ action: "sendMessage", message: entry.text, message_id: id })) continue;
     entry.socket = state.socket;
     if (state.status === "handoff") view.setMeta(entry.item, "Sent to the agent");
+    else view.setMeta(entry.item, "Sending…");
+    if (oneAtATime) return;
   }
 }
 
 function resend(entry) {
   view.setMeta(entry.item, "Sending…");
   entry.socket = null;
+  entry.blocked = false;
   flushPending();
+}
+
+function waitLabel(seconds) {
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  const hours = Math.floor(minutes / 60);
+  return hours ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
+}
+
+// Over a limit (429 rate_limited): the message was not stored. Too fast: it goes out again by itself
+// when the server's retry_after has passed. Today's limit: it waits for the reader to retry.
+function limited(frame) {
+  const seconds = Math.max(1, Math.ceil(Number(frame.retry_after) || 1));
+  const refused = [...state.pending.values()].filter((e) => e.socket === state.socket);
+  for (const entry of refused) entry.socket = null;
+  if (frame.limit !== "message_rate") {
+    const whose = frame.limit === "daily_tokens" ? "MangaAssist has" : "You've";
+    view.limit(`${whose} reached today's limit.`, `It resets at 00:00 UTC, in ${waitLabel(seconds)}.`);
+    for (const entry of state.pending.values()) {
+      entry.blocked = true;
+      view.offerRetry(entry.item, entry.text, () => resend(entry));
+    }
+    return;
+  }
+  state.holdUntil = Date.now() + seconds * 1000;
+  view.limit("You're sending messages too fast.", `Your message goes out by itself in ${waitLabel(seconds)}.`);
+  for (const entry of refused) view.setMeta(entry.item, `Waiting ${waitLabel(seconds)}…`);
+  clearTimeout(state.holdTimer);
+  state.holdTimer = setTimeout(flushPending, seconds * 1000 + 50);
 }
 
 // --- frames -----------------------------------------------------------------------------------
@@ -213,10 +254,12 @@ const HANDLERS = {
     view.setText(item, content);
     const asked = state.pending.get(frame.reply_to);
     if (asked) { view.setMeta(asked.item); state.pending.delete(frame.reply_to); }
+    flushPending(); // the next message's turn
   },
 
   error(frame) {
     const afterMessage = state.lastAction === "sendMessage" && state.pending.size > 0;
+    if (frame.code === "rate_limited" && afterMessage) { limited(frame); return; }
     if (frame.code === "conflict" && afterMessage && retryLater()) return;
     view.error(frame.code, frame.message);
     if (afterMessage) {
@@ -275,8 +318,8 @@ function wholeHistory(frame) {
   return turns;
 }
 
-// "Being answered": an earlier connection's reply is still being written (we reconnected while
-// it was). Ask again a little later; the repeat then gets the stored reply.
+// "Being answered": an earlier reply of this session is still being written (we reconnected while
+// it was, or another tab asked). Ask again a little later; a repeat then gets the stored reply.
 function retryLater() {
   const entries = [...state.pending.values()].filter((e) => (e.retries || 0) < MAX_AUTO_RETRIES);
   if (!entries.length) return false;

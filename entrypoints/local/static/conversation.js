@@ -43,6 +43,15 @@ export class ConversationView {
     return this.append(item);
   }
 
+  limit(headline, detail) {
+    const item = this.notice("", "error");
+    item.classList.add("notice-limit");
+    const strong = document.createElement("strong");
+    strong.textContent = headline;
+    item.append(strong, document.createTextNode(` ${detail}`));
+    return item;
+  }
+
   error(code, message) {
     const item = this.notice("", "error");
     const strong = document.createElement("strong");
