@@ -46,7 +46,12 @@ class UsageReport:
             "customer_daily_tokens": budget,
             "tokens_per_day": distribution(days),
             "days": [
-                {"day": d.day, "tokens": d.tokens, "replies": d.replies, "of_budget": _share(d.tokens, budget)}
+                {
+                    "day": d.day,
+                    "tokens": d.tokens,
+                    "replies": d.replies,
+                    "of_budget": _share(d.tokens, budget),
+                }
                 for d in days
             ],
         }
@@ -57,6 +62,7 @@ class UsageReport:
         usage = self._reads.usage_of_day(day)
         everyone = self._reads.all_customers_tokens(day)
         heaviest = sorted(usage, key=lambda d: d.tokens, reverse=True)[:10]
+        budget = self._limits.customer_daily_tokens
         return {
             "day": day,
             "tokens_per_customer": distribution(usage),
@@ -64,10 +70,10 @@ class UsageReport:
             "daily_tokens": self._limits.daily_tokens,
             "of_daily_budget": _share(everyone, self._limits.daily_tokens),
             "customer_daily_tokens": self._limits.customer_daily_tokens,
-            "customers_at_budget": sum(
-                1 for d in usage if self._limits.customer_daily_tokens and d.tokens >= self._limits.customer_daily_tokens
-            ),
-            "heaviest": [{"customer_id": d.customer, "tokens": d.tokens, "replies": d.replies} for d in heaviest],
+            "customers_at_budget": sum(1 for d in usage if budget and d.tokens >= budget),
+            "heaviest": [
+                {"customer_id": d.customer, "tokens": d.tokens, "replies": d.replies} for d in heaviest
+            ],
         }
 
 

@@ -122,16 +122,18 @@ class LimitCheck:
         )
 
     def charge(self, tokens: int) -> Charge:
-        return Charge(customer=self.customer, day=self.day, tokens=tokens)
+        return Charge(customer=self.customer, day=self.day, tokens=tokens, everyone=self.daily_tokens > 0)
 
 
 @frozen
 class Charge:
-    """Model tokens one reply used, added to its customer's day and to every customer's day."""
+    """Model tokens one reply used, added to its customer's day, and to every customer's day when
+    that is counted (``everyone``: an all-customers budget is set)."""
 
     customer: str
     day: str
     tokens: int
+    everyone: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.tokens < 0:

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _from_server(args: argparse.Namespace) -> dict[str, Any]:
-    query = urllib.parse.urlencode({k: v for k, v in {"customer": args.customer, "day": args.day}.items() if v})
+    asked = {"customer": args.customer, "day": args.day}
+    query = urllib.parse.urlencode({name: value for name, value in asked.items() if value})
     with urllib.request.urlopen(f"{args.server.rstrip('/')}/admin/usage?{query}", timeout=10) as response:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
@@ -75,7 +76,8 @@ def _from_store(args: argparse.Namespace) -> dict[str, Any]:
 
 def render(report: dict[str, Any]) -> str:
     if "customer_id" in report:
-        lines = [f"customer {report['customer_id']}  (budget {_budget(report['customer_daily_tokens'])} a day)"]
+        budget = _budget(report["customer_daily_tokens"])
+        lines = [f"customer {report['customer_id']}  (budget {budget} a day)"]
         lines.append("  tokens per day: " + _distribution(report["tokens_per_day"]))
         lines.append("")
         for day in report["days"]:

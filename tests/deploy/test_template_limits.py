@@ -29,14 +29,20 @@ def test_the_budget_alarm_watches_the_metric_the_code_emits_at_80_percent_when_t
     template = sam_template()
     alarm = template["Resources"]["DailyTokenBudgetAlarm"]
     assert alarm["Condition"] == "HasDailyTokens"
-    assert template["Conditions"]["HasDailyTokens"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DailyTokens"}, 0]}]}
+    assert template["Conditions"]["HasDailyTokens"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "DailyTokens"}, 0]}]
+    }
     watched = alarm["Properties"]
     assert watched["MetricName"] == DAILY_BUDGET_USED_PERCENT
-    assert watched["Namespace"] == template["Globals"]["Function"]["Environment"]["Variables"][
-        "POWERTOOLS_METRICS_NAMESPACE"
-    ]
+    assert (
+        watched["Namespace"]
+        == template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    )
     assert watched["Dimensions"] == [
-        {"Name": "service", "Value": template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]}
+        {
+            "Name": "service",
+            "Value": template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
+        }
     ]
     assert (watched["Threshold"], watched["ComparisonOperator"]) == (80, "GreaterThanOrEqualToThreshold")
     assert watched["Statistic"] == "Maximum"

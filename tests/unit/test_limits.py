@@ -47,7 +47,11 @@ def test_a_budget_refusal_waits_for_the_next_utc_day() -> None:
 def test_a_message_for_a_human_agent_is_bound_by_the_rate_only() -> None:
     policy = LimitPolicy(messages_per_minute=5, customer_daily_tokens=100, daily_tokens=1000)
     forwarded = policy.check("c-1", AT, calls_model=False)
-    assert (forwarded.messages_per_minute, forwarded.customer_daily_tokens, forwarded.daily_tokens) == (5, 0, 0)
+    assert (forwarded.messages_per_minute, forwarded.customer_daily_tokens, forwarded.daily_tokens) == (
+        5,
+        0,
+        0,
+    )
     answered = policy.check("c-1", AT, calls_model=True)
     assert (answered.customer_daily_tokens, answered.daily_tokens) == (100, 1000)
 
@@ -61,7 +65,8 @@ def test_zero_turns_a_limit_off_and_negative_is_refused() -> None:
 
 def test_a_charge_is_dated_by_the_day_the_message_was_accepted() -> None:
     charge = LimitPolicy().check("c-1", AT, calls_model=True).charge(1234)
-    assert charge == Charge("c-1", "2026-12-01", 1234)
+    assert charge == Charge("c-1", "2026-12-01", 1234, everyone=False)
+    assert LimitPolicy(daily_tokens=5).check("c-1", AT, calls_model=True).charge(1).everyone
     with pytest.raises(ValueError):
         Charge("c-1", "2026-12-01", -1)
 
