@@ -11,10 +11,12 @@ from datetime import datetime
 
 from attrs import define, evolve
 
-from application.errors import ConcurrentUpdate
+from adapters.memory_counters import MemoryCounters
+from application.errors import ConcurrentUpdate, ReplyInProgress
 from application.events import ChangeEvent, SessionExpired, TurnsCounted
 from application.ports import ConversationContext, MessageRecord, NewMessage, RecordedMessage
 from domain.errors import NotSessionOwner, SessionNotFound, UnexpectedStatus
+from domain.limits import Charge, DailyUsage
 from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
 
@@ -23,6 +25,14 @@ class _Message:
     user_turn_id: str
     reply_turn_id: str | None
     lease_until: datetime | None
+
+
+@define
+class _Answering:
+    """The session's turn: the message the model is answering, until when (one at a time)."""
+
+    message_id: str
+    until: datetime
 
 
 class InMemorySessionRepository:
@@ -35,6 +45,8 @@ class InMemorySessionRepository:
         self._messages: dict[str, dict[str, _Message]] = defaultdict(dict)
         self._summaries: dict[str, list[Summary]] = defaultdict(list)
         self._handoffs: dict[str, list[Handoff]] = defaultdict(list)
+        self._answering: dict[str, _Answering] = {}
+        self._counters = MemoryCounters()
         self.listeners: list[Callable[[ChangeEvent], None]] = []
 
     # --- sessions ------------------------------------------------------------------------------
@@ -86,17 +98,41 @@ class InMemorySessionRepository:
             if session.status != message.expected_status:
                 raise UnexpectedStatus(session.status)
             known = self._messages[session_id].get(turn.message_id)
+            limits = message.limits
+            spent = self._counters.spent(limits.day) if limits is not None and limits.daily_tokens else None
+            if known is not None and known.reply_turn_id is not None:  # a stored reply is always served
+                return RecordedMessage(
+                    existing=self._record_of(session_id, turn.message_id, known),
+                    context=self._context(session_id, context_turns),
+                    budget_spent=spent,
+                )
+            refusal = self._counters.refusal(limits) if limits is not None else None
+            if refusal is not None:
+                raise refusal
             if known is not None:
                 return RecordedMessage(
                     existing=self._record_of(session_id, turn.message_id, known),
                     context=self._context(session_id, context_turns),
+                    budget_spent=spent,
                 )
+            if message.answering:
+                self._take_turn(session_id, turn.message_id, message.now, message.lease_until)
             if turn.turn_id in self._turns[session_id]:
                 raise ConcurrentUpdate(f"turn {turn.turn_id} exists")
             context = self._context(session_id, context_turns)
+            if limits is not None:
+                self._counters.count(limits)
+            if message.answering:
+                self._answering[session_id] = _Answering(turn.message_id, message.lease_until)
             self._messages[session_id][turn.message_id] = _Message(turn.turn_id, None, message.lease_until)
             self._add_turn(session_id, turn, message.expires_at)
-            return RecordedMessage(existing=None, context=context)
+            return RecordedMessage(existing=None, context=context, budget_spent=spent)
+
+    def _take_turn(self, session_id: str, message_id: str, now: datetime, until: datetime) -> None:
+        """Refuses if another message holds the session's turn (its lease not yet run out)."""
+        holder = self._answering.get(session_id)
+        if holder is not None and holder.message_id != message_id and holder.until > now:
+            raise ReplyInProgress()
 
     def claim_message(self, session_id: str, message_id: str, now: datetime, lease_until: datetime) -> bool:
         with self._lock:
@@ -105,7 +141,9 @@ class InMemorySessionRepository:
                 return False
             if known.lease_until is not None and known.lease_until > now:
                 return False
+            self._take_turn(session_id, message_id, now, lease_until)
             known.lease_until = lease_until
+            self._answering[session_id] = _Answering(message_id, lease_until)
             return True
 
     def release_message(self, session_id: str, message_id: str) -> None:
@@ -114,18 +152,38 @@ class InMemorySessionRepository:
             if known is not None and known.reply_turn_id is None:
                 known.lease_until = None
 
-    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> bool:
+    def end_turn(self, session_id: str, message_id: str) -> None:
         with self._lock:
+            holder = self._answering.get(session_id)
+            if holder is not None and holder.message_id == message_id:
+                del self._answering[session_id]
+
+    def complete_exchange(
+        self,
+        session_id: str,
+        message_id: str,
+        reply: Turn,
+        expires_at: datetime,
+        charge: Charge | None = None,
+        live: bool = False,
+    ) -> bool:
+        with self._lock:
+            if live and charge is not None and charge.everyone:
+                self._counters.charge_everyone(charge)  # spent, whatever becomes of this write
             if session_id not in self._sessions:
                 raise SessionNotFound(session_id)
             known = self._messages[session_id].get(message_id)
             if known is None:
                 raise SessionNotFound(f"message {message_id} of {session_id}")
+            if live:
+                self.end_turn(session_id, message_id)
             if known.reply_turn_id is not None or reply.turn_id in self._turns[session_id]:
                 return False  # already stored: a repeat is a success
             known.reply_turn_id = reply.turn_id
             known.lease_until = None
             self._add_turn(session_id, reply, expires_at)
+            if charge is not None:
+                self._counters.charge_customer(charge)
             return True
 
     def _add_turn(self, session_id: str, turn: Turn, expires_at: datetime) -> None:
@@ -230,6 +288,20 @@ class InMemorySessionRepository:
                 return False
             self._add_turn(session_id, turn, expires_at)
             return True
+
+    # --- usage -----------------------------------------------------------------------------------
+
+    def customer_usage(self, customer: str) -> Sequence[DailyUsage]:
+        with self._lock:
+            return self._counters.customer_usage(customer)
+
+    def usage_of_day(self, day: str) -> Sequence[DailyUsage]:
+        with self._lock:
+            return self._counters.usage_of_day(day)
+
+    def all_customers_tokens(self, day: str) -> int:
+        with self._lock:
+            return self._counters.spent(day)
 
     def handoffs(self, session_id: str) -> Sequence[Handoff]:
         with self._lock:

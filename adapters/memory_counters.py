@@ -20,15 +20,17 @@ class MemoryCounters:
         self._everyone: dict[str, int] = {}  # day -> every customer's tokens
 
     def refusal(self, check: LimitCheck) -> LimitReached | None:
-        """The first limit this message would pass beyond, as its refusal; ``None`` if it passes."""
+        """The first limit this message would pass beyond, as its refusal; ``None`` if it passes. In
+        the DynamoDB store's order: every customer's budget (judged before its transaction), then the
+        rate and the customer's budget (in its cancellation reasons' order)."""
+        if check.daily_tokens and self.spent(check.day) >= check.daily_tokens:
+            return check.refused(Limit.DAILY_TOKENS)
         sent = self._messages.get((check.customer, check.window), 0)
         if check.messages_per_minute and sent >= check.messages_per_minute:
             return check.refused(Limit.MESSAGE_RATE)
         spent = self._tokens(check.customer, check.day)
         if check.customer_daily_tokens and spent >= check.customer_daily_tokens:
             return check.refused(Limit.CUSTOMER_DAILY_TOKENS)
-        if check.daily_tokens and self.spent(check.day) >= check.daily_tokens:
-            return check.refused(Limit.DAILY_TOKENS)
         return None
 
     def count(self, check: LimitCheck) -> None:
@@ -40,16 +42,16 @@ class MemoryCounters:
                 del self._messages[old]
         self._messages[key] = self._messages.get(key, 0) + 1
 
-    def charge(self, charge: Charge, everyone: bool) -> None:
-        """Add a reply's tokens to its customer's day, and (``everyone``) to every customer's day."""
+    def charge_customer(self, charge: Charge) -> None:
         key = (charge.customer, charge.day)
         known = self._usage.get(key) or DailyUsage(charge.customer, charge.day, 0, 0)
         self._usage[key] = DailyUsage(
             charge.customer, charge.day, known.tokens + charge.tokens, known.replies + 1
         )
-        if everyone:
-            self._everyone[charge.day] = self._everyone.get(charge.day, 0) + charge.tokens
         self._forget_before(charge.day)
+
+    def charge_everyone(self, charge: Charge) -> None:
+        self._everyone[charge.day] = self._everyone.get(charge.day, 0) + charge.tokens
 
     def spent(self, day: str) -> int:
         return self._everyone.get(day, 0)

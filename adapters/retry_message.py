@@ -5,7 +5,11 @@ refused clearly (and left to the dead-letter queue) rather than misread.
     {"format": "manga-assist.pending-write", "version": 1, "kind": "complete_exchange",
      "session_id": "...", "message_id": "...", "expires_at": "2026-11-28T09:00:00.123456+00:00",
      "reply": {"turn_id": "...", "role": "assistant", "content": "...", "token_count": 42,
-               "created_at": "...", "message_id": "...", "response_id": "...", "agent_id": null}}
+               "created_at": "...", "message_id": "...", "response_id": "...", "agent_id": null},
+     "charge": {"customer": "...", "day": "2026-11-28", "tokens": 512}}
+
+``charge`` (the reply's tokens for its customer's day) is optional: a message written before limits
+existed has none, and reads the same.
 
 Times are ISO 8601 with microseconds and an offset; content is plain text. Plain ``json``: this module
 is loaded in memory mode too, where cold start matters and cattrs is not wanted.
@@ -14,10 +18,11 @@ is loaded in memory mode too, where cold start matters and cattrs is not wanted.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from application.ports import PendingWrite
+from domain.limits import Charge
 from domain.model import Role, Turn
 
 FORMAT = "manga-assist.pending-write"
@@ -31,6 +36,7 @@ class UnreadableRetryMessage(ValueError):
 
 def encode_pending_write(write: PendingWrite) -> str:
     reply = write.reply
+    charge = write.charge
     return json.dumps(
         {
             "format": FORMAT,
@@ -49,6 +55,11 @@ def encode_pending_write(write: PendingWrite) -> str:
                 "response_id": reply.response_id,
                 "agent_id": reply.agent_id,
             },
+            **(
+                {"charge": {"customer": charge.customer, "day": charge.day, "tokens": charge.tokens}}
+                if charge is not None
+                else {}
+            ),
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -87,7 +98,20 @@ def decode_pending_write(body: str) -> PendingWrite:
         message_id=_field(data, "message_id", str),
         reply=turn,
         expires_at=_time(data, "expires_at"),
+        charge=_charge(data),
     )
+
+
+def _charge(data: dict[str, Any]) -> Charge | None:
+    if data.get("charge") is None:
+        return None
+    charge = _field(data, "charge", dict)
+    day = _field(charge, "day", str)
+    try:
+        date.fromisoformat(day)
+        return Charge(_field(charge, "customer", str), day, _field(charge, "tokens", int))
+    except ValueError as error:
+        raise UnreadableRetryMessage(f"bad charge: {error}") from None
 
 
 def _field(data: dict[str, Any], name: str, kind: type) -> Any:

@@ -38,3 +38,10 @@ class WriteNotDurable(InfrastructureError):
 class ReplyInProgress(Conflict):
     """The session's model is still answering an earlier message: one reply at a time per session.
     Refused, not queued: the client sends the next message once the reply has arrived."""
+
+    def __init__(
+        self,
+        message: str = "the reply to your previous message is still being written: "
+        "send this one when it has arrived",
+    ) -> None:
+        super().__init__(message)

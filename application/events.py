@@ -10,6 +10,7 @@ from datetime import datetime
 
 from attrs import frozen
 
+from domain.limits import Charge
 from domain.model import Turn
 
 
@@ -56,6 +57,7 @@ class PendingWrite:
     message_id: str
     reply: Turn
     expires_at: datetime
+    charge: Charge | None = None  # the reply's tokens, for its customer's day (once, with the reply)
 
 
 Event = MessageForwarded | ClientGone | TurnsCounted | SessionExpired | PendingWrite

@@ -10,6 +10,7 @@ from attrs import frozen
 
 from application.events import Event
 from application.events import PendingWrite as PendingWrite  # re-exported: the retry queue speaks it
+from domain.limits import Charge, DailyUsage, LimitCheck
 from domain.model import Handoff, Role, Session, SessionStatus, Summary, Turn
 
 Frame = Mapping[str, Any]
@@ -43,12 +44,17 @@ class RecordedMessage:
 
     existing: MessageRecord | None
     context: ConversationContext
+    budget_spent: int | None = None  # every customer's tokens today as the store saw them (DAILY_TOKENS)
 
 
 @frozen
 class NewMessage:
     """A customer's message to store once: the user turn, who sends it, the state the session must be
-    in, and the times the store writes (the answer's lease, the session's new expiry)."""
+    in, and the times the store writes (the answer's lease, the session's new expiry).
+
+    ``limits``: checked, and the message counted, in the same atomic step that stores it.
+    ``answering``: the model will answer it, so it takes the session's turn until ``lease_until``:
+    a session answers one message at a time."""
 
     session_id: str
     connection_id: str
@@ -57,6 +63,8 @@ class NewMessage:
     now: datetime
     lease_until: datetime
     expires_at: datetime
+    limits: LimitCheck | None = None
+    answering: bool = False
 
 
 class SessionStore(Protocol):
@@ -97,19 +105,41 @@ class MessageLog(Protocol):
         and the message id is new; load the conversation context (at most ``context_turns`` turns
         after the latest summary) alongside.
 
-        A known message id stores nothing and returns its record. Raises ``SessionNotFound``
-        (unknown or expired), ``NotSessionOwner``, or ``UnexpectedStatus`` carrying the actual one."""
+        A known message id stores nothing and returns its record: with its reply, whatever the limits;
+        without one, only if the limits let it through (answering it needs the model).
+
+        Raises ``SessionNotFound`` (unknown or expired), ``NotSessionOwner``, ``UnexpectedStatus``
+        carrying the actual one, then ``LimitReached`` (the first limit it is over) and
+        ``ReplyInProgress`` (another message holds the session's turn): all before writing anything.
+        Every customer's daily budget may be judged on a view of the day's total a few seconds old."""
 
     def claim_message(self, session_id: str, message_id: str, now: datetime, lease_until: datetime) -> bool:
-        """Take the lease on an unanswered message whose previous lease ended. False if held or answered."""
+        """Take the lease on an unanswered message whose previous lease ended, and the session's turn
+        with it. False if the lease is held or the message answered; ``ReplyInProgress`` if another
+        message holds the session's turn."""
 
     def release_message(self, session_id: str, message_id: str) -> None:
         """Give the lease up early (the model failed), so the client's retry need not wait for it."""
 
-    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> bool:
-        """Atomically store the reply turn, mark the message answered, count the turn and refresh the
-        session's expiry. Safe to repeat: a reply already stored is a success (returns False; True when
-        this call stored it)."""
+    def end_turn(self, session_id: str, message_id: str) -> None:
+        """The session's turn ends, if this message holds it: the next message may be answered."""
+
+    def complete_exchange(
+        self,
+        session_id: str,
+        message_id: str,
+        reply: Turn,
+        expires_at: datetime,
+        charge: Charge | None = None,
+        live: bool = False,
+    ) -> bool:
+        """Atomically store the reply turn, mark the message answered, count the turn, refresh the
+        session's expiry and add ``charge`` to its customer's day. Safe to repeat: a reply already
+        stored is a success (returns False; True when this call stored it), charged once.
+
+        ``live``: the invocation that called the model stores it, so the session's turn ends, and the
+        tokens count toward every customer's day (``charge.everyone``) even if this write fails and is
+        replayed later; a replay (not ``live``) does neither."""
 
     def message_record(self, session_id: str, message_id: str) -> MessageRecord | None: ...
 
@@ -151,7 +181,20 @@ class ConversationReads(Protocol):
         """Every message id the session remembers (which ones still lack a reply)."""
 
 
-class SessionRepository(SessionStore, MessageLog, SummaryStore, ConversationReads, Protocol):
+class UsageReads(Protocol):
+    """What customers spent on the model, for an operator (``manga-assist usage``)."""
+
+    def customer_usage(self, customer: str) -> Sequence[DailyUsage]:
+        """The customer's days the store keeps (35), oldest first."""
+
+    def usage_of_day(self, day: str) -> Sequence[DailyUsage]:
+        """Every customer's usage of one UTC day."""
+
+    def all_customers_tokens(self, day: str) -> int:
+        """Every customer's tokens of the day, as counted for ``DAILY_TOKENS`` (0 when none is set)."""
+
+
+class SessionRepository(SessionStore, MessageLog, SummaryStore, ConversationReads, UsageReads, Protocol):
     """Everything a session store offers: what each store adapter implements. Use cases ask for the
     narrow ports above; only wiring and tests see the whole."""
 

@@ -16,4 +16,6 @@ class ReplayWrite:
         """True when this call stored it, False when it was already there."""
         if write.kind != "complete_exchange":
             raise ValueError(f"unknown pending write kind {write.kind!r}")
-        return self._repo.complete_exchange(write.session_id, write.message_id, write.reply, write.expires_at)
+        return self._repo.complete_exchange(
+            write.session_id, write.message_id, write.reply, write.expires_at, write.charge
+        )

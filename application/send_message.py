@@ -19,6 +19,7 @@ from application.errors import (
 from application.events import ClientGone, MessageForwarded
 from application.frame_size import text_cost
 from application.frames import message_frames
+from application.limits import MessageLimits, charged_tokens
 from application.ports import (
     Clock,
     Delta,
@@ -42,7 +43,8 @@ from application.sessions import ConnectionSessions
 from application.settings import ConversationSettings
 from application.streaming import ChunkStream
 from application.telemetry import NoTelemetry
-from domain.errors import InvalidInput, MessageTooLarge, UnexpectedStatus
+from domain.errors import InvalidInput, LimitReached, MessageTooLarge, UnexpectedStatus
+from domain.limits import Charge, LimitCheck
 from domain.model import Role, SessionStatus, Turn
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class SendMessageCommand:
     message_id: str
     session_id: str | None = None
     answer_by: Deadline | None = None  # stop the model's stream then, to store the reply in time
+    customer_id: str | None = None  # the authorizer's (never the client's word): whose limits bind
 
 
 @frozen
@@ -99,6 +102,7 @@ class SendMessage:
         self._settings = settings
         self._retry_queue = retry_queue
         self._connections = ConnectionSessions(sessions, clock)
+        self._limits = MessageLimits(sessions, settings.limits, telemetry or NoTelemetry())
         self._prompts = PromptBuilder(
             counter, settings.system_prompt, settings.max_context_tokens, settings.max_context_turns
         )
@@ -117,7 +121,8 @@ class SendMessage:
             created_at=now,
             message_id=command.message_id,
         )
-        recorded, status = self._record(session_id, command.connection_id, turn)
+        customer = self._limits.customer(session_id, command.customer_id)
+        recorded, status, check = self._record(session_id, command.connection_id, turn, customer)
         outcome = SendOutcome(session_id=session_id, message_id=command.message_id)
         self._telemetry.count(metric.MESSAGES_RECEIVED)
 
@@ -141,7 +146,7 @@ class SendMessage:
                 created_at=now,
                 message_id=command.message_id,
             )
-        return self._answer(command, session_id, turn, recorded, outcome)
+        return self._answer(command, session_id, turn, recorded, outcome, check)
 
     def _forward(
         self, session_id: str, turn: Turn, recorded: RecordedMessage, outcome: SendOutcome
@@ -149,7 +154,7 @@ class SendMessage:
         """With a human agent: stored, forwarded once, never answered by the model. The message id's
         lease is freed at once (nothing will answer it here); a repeat is a quiet success."""
         if recorded.existing is None:
-            self._release(session_id, outcome.message_id)
+            self._release(session_id, outcome.message_id, ends_turn=False)  # it never took the turn
             self._events.publish(MessageForwarded(session_id, turn))
             self._telemetry.count(metric.MESSAGES_FORWARDED)
         return evolve(outcome, forwarded=True, replayed=recorded.existing is not None)
@@ -175,12 +180,15 @@ class SendMessage:
         return text
 
     def _record(
-        self, session_id: str, connection_id: str, turn: Turn
-    ) -> tuple[RecordedMessage, SessionStatus]:
-        """Store the user turn under the state the session is really in: the bot's, or an agent's."""
+        self, session_id: str, connection_id: str, turn: Turn, customer: str
+    ) -> tuple[RecordedMessage, SessionStatus, LimitCheck]:
+        """Store the user turn under the state the session is really in: the bot's, or an agent's,
+        within the limits (an agent's session spends no tokens: only the rate binds there)."""
         status = SessionStatus.ACTIVE
         for _ in range(3):
             now = self._clock.now()
+            calls_model = status is SessionStatus.ACTIVE
+            check = self._limits.check(customer, now, calls_model)
             try:
                 message = NewMessage(
                     session_id,
@@ -190,8 +198,13 @@ class SendMessage:
                     now=now,
                     lease_until=now + self._settings.answer_lease,
                     expires_at=now + self._settings.session_ttl,
+                    limits=check if check.binds else None,
+                    answering=calls_model,
                 )
                 recorded = self._messages.record_message(message, self._settings.max_context_turns)
+            except LimitReached as refusal:
+                self._limits.refused(refusal)
+                raise
             except UnexpectedStatus as error:
                 if (
                     error.actual not in (SessionStatus.ACTIVE, SessionStatus.HANDOFF)
@@ -200,7 +213,8 @@ class SendMessage:
                     raise
                 status = SessionStatus(error.actual)
                 continue
-            return recorded, status
+            self._limits.observe(recorded)
+            return recorded, status, check
         raise MessageInProgress("the session changed state repeatedly; try again")
 
     def _take_over(self, session_id: str, record: MessageRecord) -> Turn | None:
@@ -226,6 +240,7 @@ class SendMessage:
         question: Turn,
         recorded: RecordedMessage,
         outcome: SendOutcome,
+        check: LimitCheck,
     ) -> SendOutcome:
         prompt = self._prompts.build(recorded.context, question)
         response_id = self._ids.response_id()
@@ -272,7 +287,8 @@ class SendMessage:
             message_id=command.message_id,
             response_id=response_id,
         )
-        queued = self._store_reply(session_id, command.message_id, reply)
+        charge = check.charge(charged_tokens(usage, prompt.estimated_tokens, reply.token_count))
+        queued = self._store_reply(session_id, command.message_id, reply, charge)
         gone, undelivered = stream.gone, False
         if not gone:
             try:
@@ -309,11 +325,12 @@ class SendMessage:
         if usage.output_tokens:
             self._telemetry.count(metric.TOKENS_OUT, usage.output_tokens)
 
-    def _store_reply(self, session_id: str, message_id: str, reply: Turn) -> bool:
-        """Store the reply, or hand it to the retry queue; True when queued. Never drops it."""
+    def _store_reply(self, session_id: str, message_id: str, reply: Turn, charge: Charge) -> bool:
+        """Store the reply and charge its tokens, or hand both to the retry queue; True when queued.
+        Never drops it."""
         expires_at = self._clock.now() + self._settings.session_ttl
         try:
-            self._messages.complete_exchange(session_id, message_id, reply, expires_at)
+            self._messages.complete_exchange(session_id, message_id, reply, expires_at, charge, live=True)
             return False
         except Unavailable as error:
             if self._retry_queue is None:
@@ -323,17 +340,26 @@ class SendMessage:
                 ) from error
             log.warning("reply write failed after retries; queued for the turn writer", exc_info=True)
             self._telemetry.count(metric.WRITES_QUEUED)
+            self._end_turn(session_id, message_id)  # the reply is with the client: the next may come
         try:
             self._retry_queue.enqueue(
-                PendingWrite("complete_exchange", session_id, message_id, reply, expires_at)
+                PendingWrite("complete_exchange", session_id, message_id, reply, expires_at, charge)
             )
         except Unavailable as error:
             self._release(session_id, message_id)
             raise WriteNotDurable("the reply could neither be stored nor queued") from error
         return True
 
-    def _release(self, session_id: str, message_id: str) -> None:
+    def _release(self, session_id: str, message_id: str, ends_turn: bool = True) -> None:
         try:
             self._messages.release_message(session_id, message_id)
         except Exception:  # the lease then simply runs out; the original error matters more
             log.warning("could not release the lease of a failed message", exc_info=True)
+        if ends_turn:
+            self._end_turn(session_id, message_id)
+
+    def _end_turn(self, session_id: str, message_id: str) -> None:
+        try:
+            self._messages.end_turn(session_id, message_id)
+        except Exception:  # the session's turn then runs out with the lease
+            log.warning("could not end the session's turn", exc_info=True)

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 from attrs import Factory, frozen
 
-from domain.limits import LimitPolicy
-
 from application.frame_size import MAX_MESSAGE_BYTES
+from domain.limits import LimitPolicy
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are MangaAssist, the friendly customer-support assistant of an online manga store. "

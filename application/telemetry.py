@@ -21,7 +21,6 @@ EXPECTED_CONDITION_FAILURES = "ExpectedConditionalCheckFailures"  # repeats, rac
 WRITES_FOR_GONE_SESSIONS = "PendingWritesForExpiredSessions"  # the session was cleaned up meanwhile
 MESSAGES_REFUSED_BY_LIMIT = "MessagesRefusedByLimit"  # dimension: limit (domain.limits.Limit)
 DAILY_BUDGET_USED_PERCENT = "DailyTokenBudgetUsedPercent"  # all customers' tokens today, % of DAILY_TOKENS
-BUDGET_CHARGE_FAILURES = "DailyTokenBudgetChargeFailures"  # a reply's tokens not added to everyone's day
 
 
 class NoTelemetry:

@@ -60,7 +60,12 @@ class UsageReport:
         """Every customer's tokens of one UTC day (today by default), and all of them together."""
         day = day or utc_day(self._clock.now())
         usage = self._reads.usage_of_day(day)
-        everyone = self._reads.all_customers_tokens(day)
+        # Every customer's day is counted apart only for DAILY_TOKENS; without it, the sum says it.
+        everyone = (
+            self._reads.all_customers_tokens(day)
+            if self._limits.daily_tokens
+            else sum(u.tokens for u in usage)
+        )
         heaviest = sorted(usage, key=lambda d: d.tokens, reverse=True)[:10]
         budget = self._limits.customer_daily_tokens
         return {

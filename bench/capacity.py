@@ -212,7 +212,15 @@ class _Driver:
         from entrypoints.local.streams import StreamWorkers
         from testing.notifier import RecordingNotifier
 
-        env = {"SESSION_STORE": "dynamodb", "SESSION_TABLE": self.table, "AWS_DEFAULT_REGION": "us-east-1"}
+        env = {
+            "SESSION_STORE": "dynamodb",
+            "SESSION_TABLE": self.table,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            # The per-customer limits on, as deployed (their checks cost what they cost), set far
+            # above what one sampling customer sends in a burst, so that none refuses.
+            "CUSTOMER_MESSAGES_PER_MINUTE": str(10**9),
+            "CUSTOMER_DAILY_TOKENS": str(10**12),
+        }
         self.container = build_container(env)
         self.container.config.set("websocket_callback_url", "http://capacity.local")
         self.container.adapters.llm.override(

@@ -62,14 +62,22 @@ class WebSocketRequest:
         development and tests) may the query string name the customer; otherwise a connection that
         no authorizer vouched for is refused (``Unauthenticated``), so that a stage deployed without
         its authorizer fails closed."""
-        for key in ("customer_id", "principalId"):
-            value = self.authorizer.get(key)
-            if isinstance(value, str) and value:
-                return _trusted_id(value)
+        authorized = self.authorized_customer_id()
+        if authorized is not None:
+            return authorized
         if not trust_query:
             raise Unauthenticated("no authorizer vouched for this connection")
         value = self.query.get("customer_id")
         return _checked_id(value, "customer_id") if value else None
+
+    def authorized_customer_id(self) -> str | None:
+        """The customer an authorizer vouched for (API Gateway repeats its context on every frame of
+        the connection); ``None`` when none did. Never the query string: the client does not choose."""
+        for key in ("customer_id", "principalId"):
+            value = self.authorizer.get(key)
+            if isinstance(value, str) and value:
+                return _trusted_id(value)
+        return None
 
     def role(self) -> str:
         """``agent`` only when the authorizer says so (docs/PROTOCOL.md §10); anyone else is a customer."""

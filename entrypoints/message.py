@@ -88,6 +88,7 @@ def send_message(
             message_id=message_id,
             session_id=frame.optional_str("session_id"),
             answer_by=request.answer_by,
+            customer_id=request.authorized_customer_id(),
         )
     )
     logger.info(

@@ -15,6 +15,7 @@ from application.telemetry import FRAMES_REFUSED
 from domain.errors import (
     Conflict,
     InvalidInput,
+    LimitReached,
     MessageTooLarge,
     NotSessionOwner,
     SessionNotFound,
@@ -34,6 +35,7 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (NotSessionOwner, 403, "forbidden"),
     (SessionNotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
+    (LimitReached, 429, "rate_limited"),
     # The client left before we could answer: nobody to tell, and not our fault.
     (ConnectionGone, 410, "gone"),
     (WriteNotDurable, 503, "unavailable"),
@@ -41,6 +43,7 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (ModelFailed, 500, "internal"),
 )
 INTERNAL = (500, "internal")
+OWN_WORDS = ("bad_request", "too_large", "conflict", "rate_limited")  # the error's message is for the client
 PUBLIC_MESSAGES = {
     "not_found": "no such session",
     "forbidden": "this session is not attached to this connection",
@@ -76,7 +79,7 @@ def refusal(error: BaseException, what: str, telemetry: Telemetry | None = None)
         log.error("%s failed: %s", what, code, exc_info=error)
     else:
         log.info("%s refused: %s (%s)", what, code, type(error).__name__)
-    message = str(error) if code in ("bad_request", "too_large", "conflict") else PUBLIC_MESSAGES[code]
+    message = str(error) if code in OWN_WORDS else PUBLIC_MESSAGES[code]
     return Refusal(status, code, message)
 
 
@@ -93,9 +96,12 @@ def refuse(
 ) -> dict[str, Any]:
     """A refused frame: the client reads why in an error frame, API Gateway in the status code."""
     refused = refusal(error, "frame", telemetry)
+    frame = error_frame(refused.code, refused.message)
+    if isinstance(error, LimitReached):  # when to try again, and which limit (for a friendly word)
+        frame.update(retry_after=error.retry_after, limit=error.limit)
     if notifier is not None:
         try:
-            notifier.push(connection_id, error_frame(refused.code, refused.message))
+            notifier.push(connection_id, frame)
         except ConnectionGone:
             pass
         except Exception:  # the status code still tells API Gateway; the push failure is logged

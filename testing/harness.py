@@ -64,6 +64,12 @@ def disconnect_event(connection_id: str) -> dict[str, Any]:
     return event
 
 
+# Tests of other things send far more than 20 messages a minute at a clock that stands still: the
+# rate is off for them, and the customer's budget on but out of reach, so that every test still goes
+# through a check and a charge of the limits. Tests of the limits set their own.
+TEST_LIMITS = {"CUSTOMER_MESSAGES_PER_MINUTE": "0", "CUSTOMER_DAILY_TOKENS": str(10**12)}
+
+
 class Chat:
     """One process's worth of the system: a container, a recording notifier, a fake model.
     ``asynchronous=False`` leaves the asynchronous half out (no stream reader, no in-process
@@ -77,7 +83,7 @@ class Chat:
         clock: Any = None,
         asynchronous: bool = True,
     ) -> None:
-        self.container = container or build_container(env or {})
+        self.container = container or build_container({**TEST_LIMITS, **(env or {})})
         self.notifier = RecordingNotifier()
         self.llm = llm or RecordingModel()
         self.container.adapters.notifier.override(providers.Object(self.notifier))
@@ -86,6 +92,8 @@ class Chat:
             self.container.adapters.clock.override(providers.Object(clock))
         set_container(self.container)
         self.statuses: list[int] = []
+        # API Gateway repeats the context an authorizer gave $connect on every frame of the connection.
+        self._authorizers: dict[str, dict[str, Any]] = {}
         self.auto_settle = True
         self.workers: Any = None
         if asynchronous and hasattr(self.repository, "listeners"):
@@ -127,11 +135,15 @@ class Chat:
         event = connect_event(connection_id, customer_id, session_id, **kwargs)
         code = int(connect.handler(event, None)["statusCode"])
         self.statuses.append(code)
+        if code == 200 and kwargs.get("authorizer") is not None:
+            self._authorizers[connection_id] = kwargs["authorizer"]
         self.settle()
         return code
 
     def send(self, connection_id: str, body: Any, request_message_id: str | None = None) -> int:
         event = message_event(connection_id, body, request_message_id)
+        if connection_id in self._authorizers:
+            event["requestContext"]["authorizer"] = self._authorizers[connection_id]
         code = int(message.handler(copy.deepcopy(event), None)["statusCode"])
         self.statuses.append(code)
         self.settle()

@@ -79,7 +79,16 @@ class AllCustomersBudget:
         return seen is None or now - seen[1] >= self._refresh
 
     def read(self, day: str, now: datetime) -> int:
-        """Sum the day's shards (eventually consistent) and remember it as this process's view."""
+        """Sum the day's shards and remember it as this process's view (a newer reading wins)."""
+        total = self.total(day)
+        with self._lock:
+            known = self._views.get(day)
+            if known is None or known[1] <= now:
+                self._views = {day: (total, now)}  # older days are done with
+        return total
+
+    def total(self, day: str) -> int:
+        """The sum of the day's shards, eventually consistent."""
         keys = [shard_key(day, shard) for shard in range(self.shards)]
         total = 0
         for _ in range(READ_ATTEMPTS):
@@ -93,25 +102,25 @@ class AllCustomersBudget:
                 break
         else:
             log.warning("the budget's shards stayed unprocessed; the view counts what was read")
-        with self._lock:
-            known = self._views.get(day)
-            if known is None or known[1] <= now:
-                self._views = {day: (total, now)}  # older days are done with
         return total
 
     def charge(self, charge: Charge) -> None:
-        """Add a reply's tokens to one shard of its day."""
+        """Add a reply's tokens to one shard of its day, and to this process's view at once: its own
+        spending it never sees late."""
         if not charge.tokens:
             return
         with translated("UpdateItem"):
             self._client.update_item(
                 TableName=self._table,
                 Key=shard_key(charge.day, self._pick(self.shards)),
-                UpdateExpression="ADD #tokens :tokens SET #day = :day, #ttl = :ttl",
-                ExpressionAttributeNames={"#tokens": "tokens", "#day": "day", "#ttl": TTL_ATTRIBUTE},
+                UpdateExpression="ADD #tokens :tokens SET #ttl = :ttl",
+                ExpressionAttributeNames={"#tokens": "tokens", "#ttl": TTL_ATTRIBUTE},
                 ExpressionAttributeValues={
                     ":tokens": value(charge.tokens),
-                    ":day": value(charge.day),
                     ":ttl": value(usage_ttl(charge.day)),
                 },
             )
+        with self._lock:
+            seen = self._views.get(charge.day)
+            if seen is not None:
+                self._views[charge.day] = (seen[0] + charge.tokens, seen[1])

@@ -114,22 +114,17 @@ def charge_update(table: str, charge: Charge) -> dict[str, Any]:
             "Key": usage_key(charge.customer, charge.day),
             "UpdateExpression": (
                 "SET #tokens = if_not_exists(#tokens, :zero) + :tokens,"
-                " #replies = if_not_exists(#replies, :zero) + :one,"
-                " #customer = :customer, #day = :day, #ttl = :ttl"
+                " #replies = if_not_exists(#replies, :zero) + :one, #ttl = :ttl"
             ),
             "ExpressionAttributeNames": {
                 "#tokens": "tokens",
                 "#replies": "replies",
-                "#customer": "customer_id",
-                "#day": "day",
                 "#ttl": TTL_ATTRIBUTE,
             },
             "ExpressionAttributeValues": {
                 ":zero": value(0),
                 ":one": value(1),
                 ":tokens": value(charge.tokens),
-                ":customer": value(charge.customer),
-                ":day": value(charge.day),
                 ":ttl": value(usage_ttl(charge.day)),
             },
         }

@@ -4,14 +4,19 @@
 The message path in round trips, for a warm container:
 
 1. ``record_message``: one ``TransactWriteItems`` (ownership, state and liveness checked, user turn,
-   message id, turn count, expiry) in parallel with two eventually consistent Queries (the newest
-   turns, the latest summary) — three calls, one round trip;
+   message id, turn count, expiry, the session's turn, the customer's rate and budget) in parallel
+   with two eventually consistent Queries (the newest turns, the latest summary) — three calls, one
+   round trip;
 2. the model;
-3. ``complete_exchange``: one ``TransactWriteItems`` — one call, one round trip.
+3. ``complete_exchange``: one ``TransactWriteItems`` (reply, answered, the customer's day charged)
+   — one call, one round trip.
 
 Four calls and two sequential round trips per new message, when the frame names its session or this
 container has seen its connection; otherwise one GSI Query comes first (``ConnectionIndex``). A cold
-container adds no call, only a TLS handshake on the first one.
+container adds no call, only a TLS handshake on the first one. With an all-customers budget
+(``DAILY_TOKENS``), a reply's tokens are added to a shard in parallel with step 3, and the view of
+the day's total is refreshed in parallel with step 1 when it is 5 s old (``all_customers.py``): a
+process's first message of a UTC day reads it first, one more round trip once a day.
 """
 
 from __future__ import annotations
@@ -23,14 +28,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from adapters.dynamodb.all_customers import AllCustomersBudget
 from adapters.dynamodb.connections import ConnectionIndex
+from adapters.dynamodb.converter import MessageState
+from adapters.dynamodb.counters import LimitItems
 from adapters.dynamodb.errors import Backoff
-from adapters.dynamodb.message_writes import MessageWrites
+from adapters.dynamodb.message_writes import MessageWrites, owned
 from adapters.dynamodb.reads import TableReads
 from adapters.dynamodb.session_writes import SessionWrites
 from adapters.dynamodb.transactions import PartitionWriter
 from adapters.dynamodb.upkeep import Upkeep
+from adapters.dynamodb.usage import UsageTable
 from application.ports import ConversationContext, MessageRecord, NewMessage, RecordedMessage
+from domain.limits import Charge, DailyUsage, Limit, LimitCheck
 from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
 log = logging.getLogger(__name__)
@@ -47,6 +57,7 @@ class DynamoDBSessionRepository:
         client: Any | None = None,
         backoff: Backoff | None = None,
         connections: ConnectionIndex | None = None,
+        budget: AllCustomersBudget | None = None,
     ) -> None:
         if client is None:
             from adapters.dynamodb.client import dynamodb_client
@@ -61,6 +72,8 @@ class DynamoDBSessionRepository:
         self._messages = MessageWrites(writer, backoff)
         self._upkeep = Upkeep(writer, backoff)
         self.connections = connections or ConnectionIndex(self._reads)
+        self._budget = budget or AllCustomersBudget(client, table_name)
+        self._usage = UsageTable(client, table_name, self._budget)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -103,25 +116,57 @@ class DynamoDBSessionRepository:
     def record_message(self, message: NewMessage, context_turns: int) -> RecordedMessage:
         session_id, turn = message.session_id, message.turn
         assert turn.message_id is not None
-        # One more than asked: the eventually consistent read may or may not see our own new turn.
-        wanted = context_turns + 1 if context_turns > 0 else 0
-        recent, summary = self._context_reads(session_id, wanted, consistent=False)
-        state = self._messages.record(message)
+        spent, refresh = self._budget_view(message.limits, message.now)
         try:
-            newest_first, latest = recent.result(), summary.result()
-        except Exception:
-            if state is None:  # the turn is stored: free its lease so that the client's retry answers it
-                self._release_quietly(session_id, turn.message_id)
-            raise
+            # One more than asked: the eventually consistent read may or may not see our own new turn.
+            wanted = context_turns + 1 if context_turns > 0 else 0
+            recent, summary = self._context_reads(session_id, wanted, consistent=False)
+            state: MessageState | None
+            if spent is not None and message.limits is not None and spent >= message.limits.daily_tokens:
+                state = self._known_while_over_budget(message, message.limits)
+            else:
+                state = self._messages.record(message, LimitItems(self.table_name, message.limits))
+            try:
+                newest_first, latest = recent.result(), summary.result()
+            except Exception:
+                if state is None:  # the turn is stored: free its lease so that the client's retry answers it
+                    self._release_quietly(session_id, turn.message_id)
+                raise
+        finally:
+            _settle(refresh, "could not refresh the view of every customer's tokens")
         context = _context(latest, newest_first, context_turns, exclude=turn.turn_id)
         if state is None:
-            return RecordedMessage(existing=None, context=context)
+            return RecordedMessage(existing=None, context=context, budget_spent=spent)
         reply = None
         if state.reply_turn_id is not None:
             seen = {t.turn_id: t for t in newest_first}
             reply = seen.get(state.reply_turn_id) or self._reads.turn(session_id, state.reply_turn_id)
         record = MessageRecord(turn.message_id, state.user_turn_id, reply, state.lease_until)
-        return RecordedMessage(existing=record, context=context)
+        return RecordedMessage(existing=record, context=context, budget_spent=spent)
+
+    def _budget_view(self, limits: LimitCheck | None, now: datetime) -> tuple[int | None, Future[int] | None]:
+        """Every customer's tokens today as this process sees them, and the refresh under way."""
+        if limits is None or not limits.daily_tokens:
+            return None, None
+        spent = self._budget.view(limits.day)
+        if spent is None:  # this process's first message of the day: it reads before it judges
+            return self._budget.read(limits.day, now), None
+        if self._budget.stale(limits.day, now):
+            return spent, self._executor().submit(self._budget.read, limits.day, now)
+        return spent, None
+
+    def _known_while_over_budget(self, message: NewMessage, limits: LimitCheck) -> MessageState:
+        """Every customer's budget is spent: only a message whose reply is stored is served. Read
+        (not written), in the same round trip as the context: the session, to check it is this
+        connection's, and the message id."""
+        pool = self._executor()
+        meta = pool.submit(self._reads.session, message.session_id)
+        assert message.turn.message_id is not None
+        known = self._reads.message(message.session_id, message.turn.message_id)
+        owned(meta.result(), message.session_id, message.connection_id, message.expected_status, message.now)
+        if known is None or known.reply_turn_id is None:
+            raise limits.refused(Limit.DAILY_TOKENS)
+        return known
 
     def claim_message(self, session_id: str, message_id: str, now: datetime, lease_until: datetime) -> bool:
         return self._messages.claim(session_id, message_id, now, lease_until)
@@ -129,8 +174,36 @@ class DynamoDBSessionRepository:
     def release_message(self, session_id: str, message_id: str) -> None:
         self._messages.release(session_id, message_id)
 
-    def complete_exchange(self, session_id: str, message_id: str, reply: Turn, expires_at: datetime) -> bool:
-        return self._messages.complete(session_id, message_id, reply, expires_at)
+    def end_turn(self, session_id: str, message_id: str) -> None:
+        self._messages.end_turn(session_id, message_id)
+
+    def complete_exchange(
+        self,
+        session_id: str,
+        message_id: str,
+        reply: Turn,
+        expires_at: datetime,
+        charge: Charge | None = None,
+        live: bool = False,
+    ) -> bool:
+        everyone = None
+        if live and charge is not None and charge.everyone:  # spent, whatever becomes of this write
+            everyone = self._executor().submit(self._budget.charge, charge)
+        try:
+            return self._messages.complete(session_id, message_id, reply, expires_at, charge, ends_turn=live)
+        finally:
+            _settle(everyone, "a reply's tokens were not added to every customer's day")
+
+    # --- usage ---------------------------------------------------------------------------------
+
+    def customer_usage(self, customer: str) -> Sequence[DailyUsage]:
+        return self._usage.customer(customer)
+
+    def usage_of_day(self, day: str) -> Sequence[DailyUsage]:
+        return self._usage.day(day)
+
+    def all_customers_tokens(self, day: str) -> int:
+        return self._usage.all_customers(day)
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -196,6 +269,7 @@ class DynamoDBSessionRepository:
     def _release_quietly(self, session_id: str, message_id: str) -> None:
         try:
             self._messages.release(session_id, message_id)
+            self._messages.end_turn(session_id, message_id)
         except Exception:  # the lease then runs out by itself; the read failure is what we report
             log.warning("could not release the lease after a failed context read", exc_info=True)
 
@@ -203,6 +277,16 @@ class DynamoDBSessionRepository:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def _settle(future: Future[Any] | None, failure: str) -> None:
+    """Wait for work done alongside the request; its failure is logged, never the request's."""
+    if future is None:
+        return
+    try:
+        future.result()
+    except Exception:
+        log.warning(failure, exc_info=True)
 
 
 def _context(

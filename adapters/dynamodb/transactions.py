@@ -140,6 +140,9 @@ class PartitionWriter:
             return cast(Item, error.response.get("Item") or {})
         return None
 
+    def stored_item(self, session_id: str, sort_key: str, reason: Reason) -> Item | None:
+        return reason.item or self.reads.item(session_id, sort_key)
+
     def stored_session(self, session_id: str, reason: Reason) -> Session | None:
         return session_from(reason.item) if reason.item else self.reads.session(session_id)
 

@@ -252,7 +252,6 @@ async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dic
     except TimeoutError:
         printer.out.write("! no answer yet; it may still arrive\n")
 
-
     for _ in range(RESEND_ATTEMPTS + 1):
         if ws.closed:
             return False

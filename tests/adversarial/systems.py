@@ -17,7 +17,7 @@ from entrypoints import message
 from entrypoints.container import build_container
 from testing.aws import TABLE, moto_table
 from testing.fakes import ManualClock
-from testing.harness import Chat, message_event
+from testing.harness import TEST_LIMITS, Chat, message_event
 from tests.adversarial.oracle import EncodingNotifier
 from tests.adversarial.strategies import RawFrame
 
@@ -80,7 +80,7 @@ def chat_on_table(
     clock: ManualClock | None = None, env: dict[str, str] | None = None
 ) -> Iterator[StrictChat]:
     """A new process's worth of the system on the table of a moto mock already running."""
-    container = build_container({**DYNAMODB_ENV, **(env or {})})
+    container = build_container({**TEST_LIMITS, **DYNAMODB_ENV, **(env or {})})
     container.adapters.boto_session.override(providers.Object(shared_boto_session()))
     chat = StrictChat(container=container, clock=clock or ManualClock())
     repository = chat.repository

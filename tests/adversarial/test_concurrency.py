@@ -22,6 +22,7 @@ from tests.adversarial.customer import replies_follow_questions
 from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import snapshot, tally
 from tests.adversarial.systems import fresh_id
+from testing.harness import TEST_LIMITS
 
 TABLE = "manga-assist-adversarial-crowd"
 CUSTOMER = "cust-crowd"
@@ -123,7 +124,9 @@ def test_two_invocations_at_once_and_a_resume_on_dynamodb_over_http(
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server.url)
     crowd = Crowd(lambda name: processes[name])
     processes: dict[str, Container] = {
-        name: crowd.prepare(build_container({"SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE}))
+        name: crowd.prepare(
+            build_container({**TEST_LIMITS, "SESSION_STORE": "dynamodb", "SESSION_TABLE": TABLE})
+        )
         for name in ("main", "sender-0", "sender-1")
     }
     crowd.install(monkeypatch)
@@ -135,16 +138,16 @@ def test_two_invocations_at_once_and_a_resume_on_dynamodb_over_http(
 
 
 def test_many_threads_and_a_resume_on_the_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    crowd = Crowd(lambda _name: container)
-    container = crowd.prepare(build_container({}))
+    crowd = Crowd(lambda name: container)
+    container = crowd.prepare(build_container(dict(TEST_LIMITS)))
     crowd.install(monkeypatch)
     race_with_a_resume(crowd, 8, 25, "8 x 25 messages at once, memory store")
 
 
 def test_the_same_message_ids_racing_each_other_on_the_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
     """Six threads send the same 20 message ids at once: each id is stored and answered once."""
-    crowd = Crowd(lambda _name: container)
-    container = crowd.prepare(build_container({}))
+    crowd = Crowd(lambda name: container)
+    container = crowd.prepare(build_container(dict(TEST_LIMITS)))
     crowd.install(monkeypatch)
     connection = fresh_id("twins")
     assert crowd.as_("main").connect(connection, CUSTOMER) == 200

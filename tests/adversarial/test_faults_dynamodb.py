@@ -29,11 +29,11 @@ from tests.adversarial.dynamodb_faults import (
 from tests.adversarial.systems import StrictChat, chat_on_table, fresh_id
 
 ATTEMPTS = {"blip": 1, "outage": 5}  # an outage outlasts botocore's 3 attempts of one call
-# After arming, TransactWriteItems is called to store m-1 (1), again on its retry (2), to store its reply
-# (3); the other operations are reached at least twice. Without a retry queue only the reply's write
-# behaves differently.
-POSITIONS = {"TransactWriteItems": (1, 2, 3), "Query": (1, 2), "GetItem": (1, 2), "UpdateItem": (1, 2)}
-REPLY_WRITE = ("TransactWriteItems", 3)
+# After arming, TransactWriteItems is called to store m-1 (1), again on its retry (2), to take m-1's lease
+# and the session's turn back for that retry (3), to store its reply (4); the other operations are
+# reached at least twice. Without a retry queue only the reply's write behaves differently.
+POSITIONS = {"TransactWriteItems": (1, 2, 3, 4), "Query": (1, 2), "GetItem": (1, 2), "UpdateItem": (1, 2)}
+REPLY_WRITE = ("TransactWriteItems", 4)
 CASES = [
     (operation, kind, position, duration, True)
     for operation in OPERATIONS

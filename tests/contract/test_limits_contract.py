@@ -128,7 +128,7 @@ def test_a_replay_of_an_answered_message_is_served_over_every_limit(repo: Any) -
 
 def test_an_unanswered_repeat_over_a_limit_is_refused_since_it_needs_the_model(repo: Any) -> None:
     open_session(repo)
-    turn, _, _ = send(repo, "q1", "m-1", RATE)
+    send(repo, "q1", "m-1", RATE)
     repo.release_message("s-1", "m-1")  # its model call failed
     send(repo, "q2", "m-2", RATE, answering=False)
     refused_by(Limit.MESSAGE_RATE, lambda: send(repo, "q1", "m-1", RATE))
@@ -143,7 +143,8 @@ def test_everyones_budget_refuses_every_customer_and_serves_stored_replies(repo:
     assert first.budget_spent == 0
     assert answer(repo, turn, check, tokens=100)
     refusal = refused_by(
-        Limit.DAILY_TOKENS, lambda: send(repo, "hi", "m-2", EVERYONE, session_id="s-2", connection="conn-B", customer="c-2")
+        Limit.DAILY_TOKENS,
+        lambda: send(repo, "hi", "m-2", EVERYONE, session_id="s-2", connection="conn-B", customer="c-2"),
     )
     assert refusal.retry_after == 15 * 3600
     assert repo.message_record("s-2", "m-2") is None
@@ -155,7 +156,7 @@ def test_everyones_budget_refuses_every_customer_and_serves_stored_replies(repo:
 
 
 def test_a_forwarded_message_binds_the_rate_only(repo: Any) -> None:
-    strict = LimitPolicy(messages_per_minute=5, customer_daily_tokens=1, daily_tokens=1)
+    strict = LimitPolicy(messages_per_minute=5, customer_daily_tokens=1, daily_tokens=1000)
     open_session(repo)
     turn, _, check = send(repo, "q1", "m-1", strict)
     answer(repo, turn, check, tokens=10)
@@ -175,7 +176,7 @@ def test_a_session_answers_one_message_at_a_time(repo: Any) -> None:
         send(repo, "q2", "m-2", policy)
     assert repo.message_record("s-1", "m-2") is None and repo.get("s-1").turn_count == 1
     answer(repo, first, check)
-    second, recorded, _ = send(repo, "q2", "m-2", policy)
+    _, recorded, _ = send(repo, "q2", "m-2", policy)
     assert recorded.existing is None
 
 
@@ -184,7 +185,9 @@ def test_a_released_or_lapsed_answer_frees_the_sessions_turn(repo: Any) -> None:
     policy = LimitPolicy(0, 0, 0)
     send(repo, "q1", "m-1", policy)
     repo.release_message("s-1", "m-1")
+    repo.end_turn("s-1", "m-1")  # its model call failed
     send(repo, "q2", "m-2", policy)  # the model never answered m-2 and its invocation died:
+    repo.end_turn("s-1", "m-1")  # (a late word from another message ends nothing of m-2's)
     with pytest.raises(ReplyInProgress):
         send(repo, "q3", "m-3", policy, at=NOW + LEASE - timedelta(seconds=1))
     _, recorded, _ = send(repo, "q3", "m-3", policy, at=NOW + LEASE)  # its lease has run out
@@ -206,6 +209,7 @@ def test_taking_over_an_unanswered_message_waits_for_the_sessions_turn(repo: Any
     policy = LimitPolicy(0, 0, 0)
     send(repo, "q1", "m-1", policy)
     repo.release_message("s-1", "m-1")  # failed: a retry may take it over
+    repo.end_turn("s-1", "m-1")
     second, _, check = send(repo, "q2", "m-2", policy)
     with pytest.raises(ReplyInProgress):
         repo.claim_message("s-1", "m-1", NOW, NOW + LEASE)
@@ -219,7 +223,7 @@ def test_a_forwarded_message_never_takes_the_sessions_turn(repo: Any) -> None:
     open_session(repo)
     policy = LimitPolicy(0, 0, 0)
     send(repo, "q1", "m-1", policy, answering=False)
-    repo.release_message("s-1", "m-1", ends_turn=False)
+    repo.release_message("s-1", "m-1")
     _, recorded, _ = send(repo, "q2", "m-2", policy)
     assert recorded.existing is None
 
@@ -231,12 +235,15 @@ def test_usage_reads_give_each_customer_day(repo: Any) -> None:
     for day, (session, connection, customer, tokens) in enumerate(
         [("s-1", "conn-A", "c-1", 30), ("s-2", "conn-B", "c-2", 70), ("s-1", "conn-A", "c-1", 5)]
     ):
-        at = NOW + timedelta(days=day // 2)
+        at = NOW + timedelta(hours=16 * (day // 2))  # the third on the next UTC day
         turn, _, check = send(repo, f"q{day}", f"m-{day}", policy, at, session, connection, customer)
         answer(repo, turn, check, tokens=tokens, session_id=session)
     assert [(u.day, u.tokens, u.replies) for u in repo.customer_usage("c-1")] == [
         ("2026-11-27", 30, 1),
         ("2026-11-28", 5, 1),
     ]
-    assert sorted((u.customer, u.tokens) for u in repo.usage_of_day("2026-11-27")) == [("c-1", 30), ("c-2", 70)]
+    assert sorted((u.customer, u.tokens) for u in repo.usage_of_day("2026-11-27")) == [
+        ("c-1", 30),
+        ("c-2", 70),
+    ]
     assert repo.customer_usage("nobody") == []

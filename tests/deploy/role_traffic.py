@@ -28,8 +28,9 @@ REGION = "us-east-1"
 TABLE = "manga-assist-roles"
 API_ID = "abc123"
 # Template parameters set otherwise than their defaults, so that short traffic reaches every path
-# (the authorizer's HS256 secret, read by ARN, is created on moto and named by the Deployment).
-PARAMETERS = {"SummaryEveryTurns": "2"}
+# (the authorizer's HS256 secret, read by ARN, is created on moto and named by the Deployment; the
+# all-customers budget on).
+PARAMETERS = {"SummaryEveryTurns": "2", "DailyTokens": "1000000000"}
 HS256_SECRET = "the-store-backend-and-the-authorizer-share-this"
 DYNAMIC_REFERENCE = re.compile(r"^\{\{resolve:secretsmanager:(?P<arn>[^}]+):SecretString\}\}$")
 QUEUES = ("RetryDeadLetterQueue", "RetryQueue", "StreamFailureQueue")

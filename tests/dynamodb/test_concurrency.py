@@ -1,5 +1,6 @@
 """Two senders, one session, a moto server over HTTP: every turn stored exactly once, each sender's
-order kept, and the turn count exact, while the two race on the same META item."""
+order kept, and the turn count exact, while the two race on the same META item (and for the
+session's turn: one reply at a time, the other sender's message refused until it is its turn)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,17 @@ def test_two_senders_into_one_session_lose_and_duplicate_nothing(table: Any) -> 
         assert chat.connect("conn-1", "cust-1") == 200
         session_id = chat.session_of("conn-1")["session_id"]
         statuses: dict[str, list[int]] = {"a": [], "b": []}
+        conflicts = {"a": 0, "b": 0}
         start = threading.Barrier(2)
 
         def sender(name: str) -> None:
             start.wait()
             for n in range(PER_SENDER):
-                statuses[name].append(chat.say("conn-1", f"{name} question {n}", f"{name}-{n}"))
+                # One reply at a time per session: a message sent while the other sender's reply is
+                # being written is refused (409, nothing written) and sent again, as a client does.
+                while (status := chat.say("conn-1", f"{name} question {n}", f"{name}-{n}")) == 409:
+                    conflicts[name] += 1
+                statuses[name].append(status)
 
         threads = [threading.Thread(target=sender, args=(name,)) for name in statuses]
         for thread in threads:

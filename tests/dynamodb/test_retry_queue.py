@@ -110,3 +110,18 @@ def test_the_turn_writer_replays_what_the_queue_holds_and_refuses_what_it_cannot
     # The reply is stored already: its replay is a success; the unreadable one goes back to SQS.
     assert turn_writer.handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "unreadable-1"}]}
     assert [t.turn_id for t in chat.repository.history(session_id, 10)] == [user.turn_id, reply.turn_id]
+
+
+def test_a_pending_write_carries_its_charge_and_reads_one_without() -> None:
+    from attrs import evolve
+
+    from domain.limits import Charge
+
+    charged = evolve(pending(), charge=Charge("cust-1", "2026-11-27", 640))
+    body = json.loads(encode_pending_write(charged))
+    assert body["charge"] == {"customer": "cust-1", "day": "2026-11-27", "tokens": 640}
+    assert decode_pending_write(encode_pending_write(charged)) == charged
+    assert "charge" not in json.loads(encode_pending_write(pending()))  # as written before limits
+    for bad in ({"customer": "c", "day": "yesterday", "tokens": 1}, {"customer": "c", "day": "2026-11-27"}):
+        with pytest.raises(UnreadableRetryMessage):
+            decode_pending_write(json.dumps({**body, "charge": bad}))

@@ -219,3 +219,29 @@ def test_limit_refusals_are_counted_by_limit(rate_chat: Chat) -> None:
     for n in range(5):
         chat.say(CONN, f"q {n}", f"m-{n}")
     assert refusals(chat) == [{"limit": "message_rate"}] * 2  # the clock never moved: one window
+
+
+def test_a_reply_queued_for_the_turn_writer_charges_its_customer_once_when_replayed(
+    clock: ManualClock,
+) -> None:
+    from tests.fakes import FlakyRepository, ListRetryQueue
+
+    chat = limited(clock, customer_messages_per_minute=0, customer_daily_tokens=10_000, daily_tokens=10**9)
+    try:
+        repo = chat.repository
+        flaky, queue = FlakyRepository(repo), ListRetryQueue()
+        chat.container.adapters.repository.override(providers.Object(flaky))
+        chat.container.adapters.retry_queue.override(providers.Object(queue))
+        assert chat.connect(CONN, "cust-1") == 200
+        flaky.fail("complete_exchange")
+        assert chat.say(CONN, "Is volume 3 in stock?", "m-1") == 200
+        (write,) = queue.items
+        assert write.charge is not None and write.charge.customer == "cust-1" and write.charge.tokens > 0
+        assert repo.customer_usage("cust-1") == []  # the reply's write failed: nothing charged yet
+
+        replay = chat.container.use_cases.replay_write()
+        assert replay(write) is True and replay(write) is False
+        assert [(u.tokens, u.replies) for u in repo.customer_usage("cust-1")] == [(write.charge.tokens, 1)]
+        assert repo.all_customers_tokens(write.charge.day) == 0  # a replay never counts for everyone
+    finally:
+        chat.close()

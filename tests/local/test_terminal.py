@@ -102,3 +102,27 @@ def test_a_message_too_long_for_a_frame_is_not_sent(server: ServerThread) -> Non
     code = asyncio.run(converse(server.ws_url, "cust-big", None, typed(too_long, "/history", "/quit"), out))
     assert code == 0
     assert "! too long to send" in out.getvalue() and "* history: (empty)" in out.getvalue()
+
+
+def test_a_refusal_for_going_too_fast_is_said_plainly_and_sent_again_after_its_wait() -> None:
+    from entrypoints.local.terminal import BUSY_PAUSE, resend_after
+
+    out = io.StringIO()
+    printer = Printer(out, "c")
+    too_fast = {
+        "type": "error",
+        "code": "rate_limited",
+        "limit": "message_rate",
+        "retry_after": 42,
+        "message": "m",
+    }
+    today = {"type": "error", "code": "rate_limited", "limit": "customer_daily_tokens", "retry_after": 18_720}
+    printer.frame(too_fast)
+    printer.frame(today)
+    assert out.getvalue().splitlines() == [
+        "! You're sending messages too fast: sending it again in 42 s.",
+        "! Today's limit is reached; it resets at 00:00 UTC, in 5 h 12 min. Please come back then.",
+    ]
+    assert resend_after(too_fast) == 42 and resend_after(today) is None
+    assert resend_after({"type": "error", "code": "conflict", "message": "still being written"}) == BUSY_PAUSE
+    assert resend_after({"type": "error", "code": "bad_request"}) is None and resend_after(None) is None
