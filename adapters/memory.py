@@ -320,6 +320,7 @@ class InMemorySessionRepository:
                 + len(self._handoffs.pop(session_id, []))
             )
             self._turn_ids.pop(session_id, None)
+            self._answering.pop(session_id, None)  # an attribute of META in DynamoDB: gone with it
             return count
 
     def expire_due(self, now: datetime) -> list[SessionExpired]:

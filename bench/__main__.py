@@ -25,6 +25,7 @@ BENCHMARKS = (
     "ttft",
     "gateway",
     "capacity",
+    "limits",
     "package_size",
     "adversarial",
 )
