@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import urllib.error
 import urllib.parse
@@ -14,6 +13,7 @@ from typing import Any
 
 from application.timeline import SessionTimeline
 from domain.errors import SessionNotFound
+from entrypoints.commands.operator_store import operator_container
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,20 +51,7 @@ def _from_server(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _from_store(args: argparse.Namespace) -> dict[str, Any]:
-    from entrypoints.container import build_container
-
-    if args.endpoint_url:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = args.endpoint_url  # boto3 reads it when it makes a client
-    env = dict(os.environ)
-    if args.endpoint_url:
-        env["SESSION_STORE"] = "dynamodb"
-    if args.table:
-        env["SESSION_TABLE"] = args.table
-    if env.get("SESSION_STORE", "memory") == "memory":
-        raise SystemExit(
-            "the memory store lives in its server: use --server URL, or --endpoint-url for DynamoDB"
-        )
-    container = build_container(env)
+    container = operator_container(args.endpoint_url, args.table)
     use_case: SessionTimeline = container.use_cases.session_timeline()
     return use_case(args.session_id, with_content=args.content).as_dict()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import urllib.parse
@@ -54,20 +53,9 @@ def _from_server(args: argparse.Namespace) -> dict[str, Any]:
 
 def _from_store(args: argparse.Namespace) -> dict[str, Any]:
     from application.usage import UsageReport
-    from entrypoints.container import build_container
+    from entrypoints.commands.operator_store import operator_container
 
-    if args.endpoint_url:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = args.endpoint_url  # boto3 reads it when it makes a client
-    env = dict(os.environ)
-    if args.endpoint_url:
-        env["SESSION_STORE"] = "dynamodb"
-    if args.table:
-        env["SESSION_TABLE"] = args.table
-    if env.get("SESSION_STORE", "memory") == "memory":
-        raise SystemExit(
-            "the memory store lives in its server: use --server URL, or --endpoint-url for DynamoDB"
-        )
-    container = build_container(env)
+    container = operator_container(args.endpoint_url, args.table)
     report = UsageReport(
         container.adapters.repository(), container.adapters.clock(), container.use_cases.settings().limits
     )

@@ -243,21 +243,10 @@ async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dic
     if too_large(frame):
         printer.out.write(f"! too long to send: keep a message under {MAX_MESSAGE_BYTES // 1024} KB\n")
         return True
-    printer.answered.clear()
-    await ws.send_str(encode_frame(frame).decode())  # UTF-8 as is: \u escapes would triple its size
-    if frame["action"] == "sendMessage" and printer.status == "handoff":
-        return True  # the agent answers when they answer; the reader prints it then
-    try:
-        await asyncio.wait_for(printer.answered.wait(), ANSWER_TIMEOUT)
-    except TimeoutError:
-        printer.out.write("! no answer yet; it may still arrive\n")
-
     for _ in range(RESEND_ATTEMPTS + 1):
-        if ws.closed:
-            return False
         printer.answered.clear()
         printer.refusal = None
-        await ws.send_str(json.dumps(frame))
+        await ws.send_str(encode_frame(frame).decode())  # UTF-8 as is: \u escapes would triple its size
         if frame["action"] == "sendMessage" and printer.status == "handoff":
             return True  # the agent answers when they answer; the reader prints it then
         try:
@@ -265,7 +254,7 @@ async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dic
         except TimeoutError:
             printer.out.write("! no answer yet; it may still arrive\n")
         wait = resend_after(printer.refusal) if frame["action"] == "sendMessage" else None
-        if wait is None:
+        if wait is None or ws.closed:
             break
         await asyncio.sleep(wait)  # the same frame, the same message_id: answered once however often sent
     return not ws.closed

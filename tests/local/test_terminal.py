@@ -126,3 +126,9 @@ def test_a_refusal_for_going_too_fast_is_said_plainly_and_sent_again_after_its_w
     assert resend_after(too_fast) == 42 and resend_after(today) is None
     assert resend_after({"type": "error", "code": "conflict", "message": "still being written"}) == BUSY_PAUSE
     assert resend_after({"type": "error", "code": "bad_request"}) is None and resend_after(None) is None
+
+
+def test_each_line_is_sent_once_and_answered_once(server: ServerThread) -> None:
+    out = io.StringIO()
+    asyncio.run(converse(server.ws_url, "cust-once", None, typed("Is volume 3 in stock?", "/quit"), out))
+    assert out.getvalue().count("MangaAssist> ") == 1, out.getvalue()
