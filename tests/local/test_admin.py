@@ -95,3 +95,25 @@ def test_an_expired_session_is_cleaned_up_and_its_socket_closed(start_server) ->
         await eventually(lambda: not server.container.adapters.repository()._turns)
 
     server.call(empty())
+
+
+def test_usage_reads_a_running_servers_memory_store(server: ServerThread) -> None:
+    async def chat() -> None:  # a guest: the server names the customer
+        client = await Client.open(server.ws_url)
+        await client.ask({"action": "session"}, "session")
+        for n in range(2):
+            await client.say(f"question {n} about Frieren", f"m-{n}")
+        await client.close()
+
+    server.call(chat())
+    customers = server.container.adapters.repository().usage_of_day(
+        server.container.adapters.clock().now().date().isoformat()
+    )
+    (mine,) = [c for c in customers if c.replies == 2]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["usage", "--customer", mine.customer, "--server", server.http_url, "--json"]) == 0
+    report = json.loads(out.getvalue())
+    assert [(d["tokens"], d["replies"]) for d in report["days"]] == [(mine.tokens, 2)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["usage", "--day", "not-a-day", "--server", server.http_url]) == 2
