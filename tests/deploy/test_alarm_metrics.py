@@ -13,10 +13,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from attrs import evolve
 from dependency_injector import providers
 
 from application.errors import ModelFailed, ModelUnavailable, Unavailable
 from application.ports import Frame
+from domain.limits import LimitPolicy
 from entrypoints import authorizer, message
 from entrypoints.lambda_logging import SERVICE, logger, metrics
 from testing.fakes import FlakyRepository
@@ -103,12 +105,19 @@ def management_api_failing(chat: Chat) -> None:
     chat.container.adapters.notifier.override(providers.Object(chat.notifier))
 
 
+def an_all_customers_budget_set(chat: Chat) -> None:
+    settings = chat.container.use_cases.settings()
+    budget = LimitPolicy(messages_per_minute=0, customer_daily_tokens=0, daily_tokens=10**9)
+    chat.container.use_cases.settings.override(providers.Object(evolve(settings, limits=budget)))
+
+
 # Alarm -> what makes the code emit its metric.
 SCENARIOS: dict[str, Callable[[Chat], None]] = {
     "ModelFailuresAlarm": model_unavailable,
     "InternalErrorFramesAlarm": model_refused_our_request,
     "RepliesQueuedAlarm": reply_write_refused,
     "RepliesUndeliveredAlarm": management_api_failing,
+    "DailyTokenBudgetAlarm": an_all_customers_budget_set,
 }
 
 
