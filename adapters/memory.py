@@ -116,7 +116,7 @@ class InMemorySessionRepository:
                     budget_spent=spent,
                 )
             if message.answering:
-                self._take_turn(session_id, turn.message_id, message.now, message.lease_until)
+                self._take_turn(session_id, turn.message_id, message.now)
             if turn.turn_id in self._turns[session_id]:
                 raise ConcurrentUpdate(f"turn {turn.turn_id} exists")
             context = self._context(session_id, context_turns)
@@ -128,7 +128,7 @@ class InMemorySessionRepository:
             self._add_turn(session_id, turn, message.expires_at)
             return RecordedMessage(existing=None, context=context, budget_spent=spent)
 
-    def _take_turn(self, session_id: str, message_id: str, now: datetime, until: datetime) -> None:
+    def _take_turn(self, session_id: str, message_id: str, now: datetime) -> None:
         """Refuses if another message holds the session's turn (its lease not yet run out)."""
         holder = self._answering.get(session_id)
         if holder is not None and holder.message_id != message_id and holder.until > now:
@@ -141,7 +141,7 @@ class InMemorySessionRepository:
                 return False
             if known.lease_until is not None and known.lease_until > now:
                 return False
-            self._take_turn(session_id, message_id, now, lease_until)
+            self._take_turn(session_id, message_id, now)
             known.lease_until = lease_until
             self._answering[session_id] = _Answering(message_id, lease_until)
             return True

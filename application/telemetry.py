@@ -30,5 +30,5 @@ class NoTelemetry:
     def milliseconds(self, name: str, value: float) -> None:  # noqa: ARG002 - the port's signature
         return None
 
-    def percent(self, name: str, value: float) -> None:
+    def percent(self, name: str, value: float) -> None:  # noqa: ARG002 - the port's signature
         return None

@@ -61,9 +61,9 @@ def measure(messages: int, delay: float) -> dict[str, Any]:
     import boto3
 
     from adapters.dynamodb.item_size import item_size, write_units
-    from bench.metering import CallLog, round_trips
     from adapters.dynamodb.table import table_definition
     from bench.message_path_run import moto_with_latency
+    from bench.metering import CallLog, round_trips
     from testing.harness import Chat
 
     results: dict[str, Any] = {}

@@ -17,12 +17,12 @@ from adapters.dynamodb.client import dynamodb_client
 from adapters.dynamodb.table import create_table
 from entrypoints.container import Container, build_container
 from testing.aws import REGION, LocalMotoServer
+from testing.harness import TEST_LIMITS
 from tests.adversarial.crowd import Crowd, Sender, run_all
 from tests.adversarial.customer import replies_follow_questions
 from tests.adversarial.ledger import LEDGER
 from tests.adversarial.oracle import snapshot, tally
 from tests.adversarial.systems import fresh_id
-from testing.harness import TEST_LIMITS
 
 TABLE = "manga-assist-adversarial-crowd"
 CUSTOMER = "cust-crowd"
@@ -138,7 +138,7 @@ def test_two_invocations_at_once_and_a_resume_on_dynamodb_over_http(
 
 
 def test_many_threads_and_a_resume_on_the_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    crowd = Crowd(lambda name: container)
+    crowd = Crowd(lambda _name: container)
     container = crowd.prepare(build_container(dict(TEST_LIMITS)))
     crowd.install(monkeypatch)
     race_with_a_resume(crowd, 8, 25, "8 x 25 messages at once, memory store")
@@ -146,7 +146,7 @@ def test_many_threads_and_a_resume_on_the_memory_store(monkeypatch: pytest.Monke
 
 def test_the_same_message_ids_racing_each_other_on_the_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
     """Six threads send the same 20 message ids at once: each id is stored and answered once."""
-    crowd = Crowd(lambda name: container)
+    crowd = Crowd(lambda _name: container)
     container = crowd.prepare(build_container(dict(TEST_LIMITS)))
     crowd.install(monkeypatch)
     connection = fresh_id("twins")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from testing.fakes import ManualClock
+from testing.harness import Chat
 from tests.dynamodb.conftest import DYNAMODB_ENV, close
-from tests.fakes import ManualClock
-from tests.harness import Chat
 
 SENDERS = 12
 LIMIT = 5

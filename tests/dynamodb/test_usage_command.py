@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from entrypoints.cli import main
-from tests.aws import TABLE
+from testing.aws import TABLE
+from testing.fakes import ManualClock
+from testing.harness import Chat
 from tests.dynamodb.conftest import DYNAMODB_ENV, close
-from tests.fakes import ManualClock
-from tests.harness import Chat
 
 pytestmark = pytest.mark.moto_server
 
@@ -26,8 +26,9 @@ def usage(*args: str) -> dict[str, Any]:
     return json.loads(out.getvalue())
 
 
+@pytest.mark.usefixtures("table")
 def test_usage_reads_back_what_the_message_path_charged(
-    table: Any, moto_endpoint: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chat = Chat(env={**DYNAMODB_ENV, "DAILY_TOKENS": "1000000"}, clock=clock)
     try:

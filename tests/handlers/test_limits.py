@@ -14,8 +14,8 @@ from dependency_injector import providers
 from adapters.telemetry import RecordingTelemetry
 from application import telemetry as metric
 from entrypoints import handoff
-from tests.fakes import ManualClock
-from tests.harness import Chat
+from testing.fakes import ManualClock
+from testing.harness import Chat
 
 CONN, OTHER = "connLimit001=", "connLimit002="
 LATE_EVENING = datetime(2026, 12, 1, 23, 40, 10, tzinfo=UTC)
@@ -224,7 +224,7 @@ def test_limit_refusals_are_counted_by_limit(rate_chat: Chat) -> None:
 def test_a_reply_queued_for_the_turn_writer_charges_its_customer_once_when_replayed(
     clock: ManualClock,
 ) -> None:
-    from tests.fakes import FlakyRepository, ListRetryQueue
+    from testing.fakes import FlakyRepository, ListRetryQueue
 
     chat = limited(clock, customer_messages_per_minute=0, customer_daily_tokens=10_000, daily_tokens=10**9)
     try:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from dependency_injector import providers
 
-from tests.fakes import ManualClock
+from testing.fakes import ManualClock
 from tests.local.cdp import Browser, chromium_path
 from tests.local.gated_model import GatedModel
 from tests.local.server_thread import ServerThread

@@ -59,7 +59,7 @@ def test_a_message_for_a_human_agent_is_bound_by_the_rate_only() -> None:
 def test_zero_turns_a_limit_off_and_negative_is_refused() -> None:
     assert not LimitPolicy(0, 0, 0).check("c-1", AT, calls_model=True).binds
     assert LimitPolicy(0, 1, 0).check("c-1", AT, calls_model=True).binds
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be negative"):
         LimitPolicy(messages_per_minute=-1)
 
 
@@ -67,7 +67,7 @@ def test_a_charge_is_dated_by_the_day_the_message_was_accepted() -> None:
     charge = LimitPolicy().check("c-1", AT, calls_model=True).charge(1234)
     assert charge == Charge("c-1", "2026-12-01", 1234, everyone=False)
     assert LimitPolicy(daily_tokens=5).check("c-1", AT, calls_model=True).charge(1).everyone
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be negative"):
         Charge("c-1", "2026-12-01", -1)
 
 
