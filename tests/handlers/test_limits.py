@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.telemetry import RecordingTelemetry
 from application import telemetry as metric
 from entrypoints import handoff
 from testing.fakes import ManualClock
 from testing.harness import Chat
+from testing.telemetry import RecordingTelemetry
 
 CONN, OTHER = "connLimit001=", "connLimit002="
 LATE_EVENING = datetime(2026, 12, 1, 23, 40, 10, tzinfo=UTC)
