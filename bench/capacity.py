@@ -246,7 +246,9 @@ class _Driver:
         from entrypoints.local.apigw_events import message_event
 
         body = json.dumps({"action": "sendMessage", "message": text, "message_id": message_id})
-        status = message.handler(message_event(self._facts, body), None)["statusCode"]
+        event = message_event(self._facts, body)
+        event["requestContext"]["authorizer"] = AUTHORIZED  # repeated on every frame, as API Gateway does
+        status = message.handler(event, None)["statusCode"]
         if status != 200:
             raise RuntimeError(f"the message handler answered {status}")
         self.workers.drain()  # the summary generator, as its stream would trigger it
@@ -272,10 +274,16 @@ def _facts() -> Any:
     )
 
 
+# As deployed, an authorizer names the customer (AUTH_MODE=none would read the session first).
+AUTHORIZED = {"customer_id": "capacity", "principalId": "capacity"}
+
+
 def _connect_event(facts: Any) -> dict[str, Any]:
     from entrypoints.local.apigw_events import connect_event
 
-    return connect_event(facts)
+    event = connect_event(facts)
+    event["requestContext"]["authorizer"] = AUTHORIZED
+    return event
 
 
 def plan(per_message: dict[str, float], rate: float, price_read: float, price_write: float) -> dict[str, Any]:
