@@ -12,12 +12,13 @@ from aiohttp import WSCloseCode, web
 from entrypoints.container import get_container
 from entrypoints.inprocess import InProcessWorkers
 from entrypoints.local import admin
+from entrypoints.local.apigw_events import STAGE
 from entrypoints.local.authorization import LocalAuthorizer
 from entrypoints.local.connections import ConnectionRegistry
 from entrypoints.local.environment import ServeOptions, display_host
 from entrypoints.local.guards import loopback_management_api, same_origin_only
 from entrypoints.local.lambda_runtime import LambdaInvoker
-from entrypoints.local.management_api import ManagementApi
+from entrypoints.local.management_api import ManagementApi, require_signature
 from entrypoints.local.streams import StreamWorkers
 from entrypoints.local.websocket_route import WebSocketGateway
 
@@ -36,18 +37,23 @@ def make_app(
     """The handlers find their container through ``entrypoints.container.get_container()``: install
     it (``set_container``) before the first connection."""
     registry = ConnectionRegistry()
-    invoker = invoker or LambdaInvoker(region, workers=options.workers)
+    limits = options.limits
+    invoker = invoker or LambdaInvoker(region, workers=options.workers, timeout=limits.integration_timeout)
     gateway = WebSocketGateway(
         registry,
         invoker,
         f"{display_host(options.host)}:{port}",
         LocalAuthorizer(options.auth or "guest", region),
+        limits,
     )
-    app = web.Application(middlewares=[same_origin_only(options), loopback_management_api(options)])
+    app = web.Application(
+        middlewares=[same_origin_only(options), loopback_management_api(options), require_signature]
+    )
     app[REGISTRY] = registry
     app[INVOKER] = invoker
     app.router.add_get("/", _index)
     app.router.add_get("/ws", gateway.handle)
+    app.router.add_get(f"/{STAGE}", gateway.handle)  # the shape of a deployed stage's URL
     app.router.add_routes(ManagementApi(registry).routes())
     app.router.add_static("/static/", STATIC, append_version=False)
     if is_loopback(options.host):

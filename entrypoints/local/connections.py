@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from aiohttp import WSCloseCode, web
 from attrs import define, field
 
 from entrypoints.local.apigw_events import ConnectionFacts, now_ms
+from entrypoints.local.frames import OP_BINARY, OP_TEXT, write_fragmented
+from entrypoints.local.limits import GatewayLimits
 
 
 class ConnectionGone(Exception):
@@ -18,8 +21,12 @@ class ConnectionGone(Exception):
 class LocalConnection:
     facts: ConnectionFacts
     socket: web.WebSocketResponse
+    transport: asyncio.BaseTransport | None = None  # the raw connection, for fragmented messages
+    frame_bytes: int = GatewayLimits().frame_bytes
     last_active_at: int = field(factory=now_ms)
     closed_by_api: bool = False
+    closed_by_gateway: tuple[int, str] | None = None  # code and reason: idle, lifetime, binary frame
+    invocations: set[asyncio.Future[None]] = field(factory=set)
 
     @property
     def connection_id(self) -> str:
@@ -29,21 +36,25 @@ class LocalConnection:
         self.last_active_at = now_ms()
 
     async def send(self, data: bytes) -> None:
-        """One frame to the client: text when the bytes are UTF-8 (every frame of ours), else binary."""
+        """One message to the client: text when the bytes are UTF-8 (every frame of ours), else
+        binary; over 32 KB, in several frames, as API Gateway sends it."""
         if self.socket.closed:
             raise ConnectionGone(self.connection_id)
         try:
-            text = data.decode("utf-8")
+            data.decode("utf-8")
+            opcode = OP_TEXT
         except UnicodeDecodeError:
-            text = None
+            opcode = OP_BINARY
         try:
-            if text is None:
-                await self.socket.send_bytes(data)
+            if len(data) > self.frame_bytes:
+                write_fragmented(self.transport, data, opcode, self.frame_bytes)
+            elif opcode == OP_TEXT:
+                await self.socket.send_str(data.decode("utf-8"))
             else:
-                await self.socket.send_str(text)
+                await self.socket.send_bytes(data)
         except (ConnectionError, RuntimeError) as error:  # closing under our feet
             raise ConnectionGone(self.connection_id) from error
-        self.touch()
+        self.touch()  # traffic either way keeps a connection from being idle
 
     def info(self) -> dict[str, object]:
         """``GetConnection``'s answer."""

@@ -8,7 +8,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
+
+from entrypoints.local.limits import GatewayLimits
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 DEFAULT_REGION = "us-east-1"
@@ -32,6 +34,7 @@ class ServeOptions:
     workers: int = 64
     auth: str | None = None  # jwt | guest | none; None: AUTH_MODE, else guest
     open_management_api: bool = False  # answer /@connections from any address, not only loopback
+    limits: GatewayLimits = field(factory=GatewayLimits)
 
     def resolved(self, env: Mapping[str, str]) -> ServeOptions:
         """Flags win; the environment (docs/PROTOCOL.md §13) fills what they leave out."""

@@ -1,6 +1,10 @@
 """``/@connections/{connection_id}``: the API Gateway Management API (POST, GET, DELETE) with the
 status codes and error headers that the real boto3 ``apigatewaymanagementapi`` client understands:
-the error code travels in ``x-amzn-ErrorType``, so a 410 raises ``GoneException``."""
+the error code travels in ``x-amzn-ErrorType``, so a 410 raises ``GoneException``.
+
+Served at ``/{stage}/@connections/...`` too, the path of a deployed API's endpoint
+(``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}``). As in AWS, a request must be signed
+(SigV4): an unsigned one is refused with 403, so that code which forgets to sign fails here first."""
 
 from __future__ import annotations
 
@@ -8,13 +12,16 @@ import asyncio
 import logging
 
 from aiohttp import WSCloseCode, web
+from aiohttp.typedefs import Handler
 
+from entrypoints.local.apigw_events import STAGE
 from entrypoints.local.connections import ConnectionGone, ConnectionRegistry
 
 log = logging.getLogger(__name__)
 
-MAX_DATA_BYTES = 128 * 1024  # PostToConnection's ``Data`` is at most 131072 bytes
-PATH = "/@connections/{connection_id}"
+MAX_DATA_BYTES = 128 * 1024  # PostToConnection's ``Data`` is at most 128 KB
+PATHS = ("/@connections/{connection_id}", f"/{STAGE}/@connections/{{connection_id}}")
+SIGNATURE = "AWS4-HMAC-SHA256 "
 
 
 def aws_error(status: int, code: str, message: str) -> web.Response:
@@ -25,21 +32,32 @@ def gone(connection_id: str) -> web.Response:
     return aws_error(410, "GoneException", f"Connection {connection_id} is gone")
 
 
+@web.middleware
+async def require_signature(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if "/@connections/" in request.path and not request.headers.get("Authorization", "").startswith(
+        SIGNATURE
+    ):
+        return aws_error(403, "ForbiddenException", "Missing Authentication Token")
+    return await handler(request)
+
+
 class ManagementApi:
     def __init__(self, registry: ConnectionRegistry) -> None:
         self._registry = registry
         self._closing: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post(PATH, self.post), web.get(PATH, self.get), web.delete(PATH, self.delete)]
+        return [
+            route
+            for path in PATHS
+            for route in (web.post(path, self.post), web.get(path, self.get), web.delete(path, self.delete))
+        ]
 
     async def post(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
-        if (request.content_length or 0) > MAX_DATA_BYTES:
-            return _too_large()
-        data = await request.content.read(MAX_DATA_BYTES + 1)
-        if len(data) > MAX_DATA_BYTES:
-            return _too_large()
+        data = await _body(request, MAX_DATA_BYTES)
+        if data is None:
+            return aws_error(413, "PayloadTooLargeException", f"Data is larger than {MAX_DATA_BYTES} bytes")
         try:
             # Answered only once the frame is written: one caller's frames keep their order.
             await self._registry.get(connection_id).send(data)
@@ -70,5 +88,14 @@ class ManagementApi:
         return web.Response(status=204)
 
 
-def _too_large() -> web.Response:
-    return aws_error(413, "PayloadTooLargeException", f"Data is larger than {MAX_DATA_BYTES} bytes")
+async def _body(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, read to its end (one ``read`` returns what has arrived so far, which for a
+    large body is only its start); None past ``limit``."""
+    if (request.content_length or 0) > limit:
+        return None
+    body = bytearray()
+    while chunk := await request.content.read(limit + 1 - len(body) or 1):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

@@ -1,17 +1,21 @@
 """``/ws``: the WebSocket side of API Gateway. The handshake waits for ``$connect`` (a non-2xx answer
-refuses it, before the upgrade); each frame becomes a ``$default`` invocation, run concurrently as
-API Gateway does; the close becomes ``$disconnect``. Nothing a handler returns reaches the client:
-frames reach it only through the Management API."""
+refuses it, before the upgrade; a subprotocol it selects is what the client gets); each text frame
+becomes a ``$default`` invocation, run concurrently as API Gateway does; the close becomes
+``$disconnect``. Nothing a handler returns reaches the client: frames reach it only through the
+Management API, except API Gateway's own error frames (a handler that raised, or timed out).
+``tests/local/test_gateway_parity.py`` holds each behaviour against API Gateway's documentation."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from attrs import evolve
 
-from entrypoints.credentials import SUBPROTOCOL
+from entrypoints.credentials import SUBPROTOCOL_HEADER
 from entrypoints.local.apigw_events import (
     ConnectionFacts,
     apigw_id,
@@ -23,20 +27,42 @@ from entrypoints.local.apigw_events import (
 )
 from entrypoints.local.authorization import LocalAuthorizer
 from entrypoints.local.connections import ConnectionRegistry, LocalConnection
-from entrypoints.local.lambda_runtime import LambdaInvoker
+from entrypoints.local.frames import FrameGuard
+from entrypoints.local.lambda_runtime import Invocation, LambdaInvoker
+from entrypoints.local.limits import GatewayLimits
 
 log = logging.getLogger(__name__)
 
-# API Gateway's largest WebSocket message (frames of up to 32 KB may be joined up to this size).
-MAX_MESSAGE_BYTES = 128 * 1024
 CLOSE_REASONS: dict[int, str] = {
     WSCloseCode.OK: "Normal closure",
     WSCloseCode.GOING_AWAY: "Going away",
     WSCloseCode.ABNORMAL_CLOSURE: "Connection closed abnormally",
     WSCloseCode.MESSAGE_TOO_BIG: "Message too big",
+    WSCloseCode.UNSUPPORTED_DATA: "Binary frames are not supported",
 }
-_REFUSALS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 500: "Internal server error"}
+_REFUSALS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    500: "Internal server error",
+    502: "Internal server error",
+    504: "Endpoint request timed out",
+}
 NO_STATUS = 1005  # RFC 6455: a close frame without a status code
+
+
+class GatewaySocket(web.WebSocketResponse):
+    """aiohttp's WebSocket with API Gateway's frame and message limits checked on the raw bytes."""
+
+    def __init__(self, limits: GatewayLimits, protocols: tuple[str, ...] = ()) -> None:
+        # aiohttp's own check refuses a message of exactly its limit: one byte more, so that the
+        # guard's exact limit is the one that applies. No compression: API Gateway offers none.
+        super().__init__(max_msg_size=limits.message_bytes + 1, compress=False, protocols=protocols)
+        self._limits = limits
+
+    def _post_start(self, request: Any, protocol: Any, writer: Any) -> None:
+        super()._post_start(request, protocol, writer)
+        request.protocol._payload_parser = FrameGuard(self._parser, self._reader, self._limits)
 
 
 class WebSocketGateway:
@@ -46,17 +72,16 @@ class WebSocketGateway:
         invoker: LambdaInvoker,
         domain_name: str,
         authorizer: LocalAuthorizer | None = None,
+        limits: GatewayLimits | None = None,
     ) -> None:
         self._registry = registry
         self._invoker = invoker
         self._domain_name = domain_name
         self._authorizer = authorizer
+        self._limits = limits or GatewayLimits()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        # A client that offers our subprotocol (a browser sending its token in it) gets it selected,
-        # as $connect's answer selects it in API Gateway.
-        socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, protocols=(SUBPROTOCOL,))
-        if not socket.can_prepare(request).ok:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
             return web.json_response(
                 {"message": "Upgrade Required"}, status=426, headers={"Upgrade": "websocket"}
             )
@@ -66,23 +91,28 @@ class WebSocketGateway:
         if refusal is not None:
             return refusal
         facts = evolve(facts, authorizer=event["requestContext"].get("authorizer"))
-        status = await self._invoker.invoke("$connect", event)
-        if not 200 <= status < 300:
-            log.info("handshake refused: $connect answered %s", status)
-            refused = status if 400 <= status < 600 else 403
-            return web.json_response({"message": _REFUSALS.get(refused, "Refused")}, status=refused)
+        connected = await self._invoker.invoke("$connect", event)
+        if not connected.ok:
+            return _refusal(connected)
+        socket = _socket_for(connected, request, self._limits)
         try:
             await socket.prepare(request)
         except (ConnectionError, RuntimeError):
             await self._disconnect(facts, WSCloseCode.ABNORMAL_CLOSURE, "Connection closed abnormally")
             raise
-        connection = LocalConnection(facts, socket)
+        connection = LocalConnection(
+            facts, socket, transport=request.transport, frame_bytes=self._limits.frame_bytes
+        )
         self._registry.add(connection)
+        log.info("connected %s", facts.connection_id)
+        watchdog = asyncio.ensure_future(self._expire(connection))
         try:
             await self._receive(connection)
         finally:
+            watchdog.cancel()
             self._registry.remove(facts.connection_id)
             code, reason = _disconnect_reason(connection)
+            log.info("disconnected %s (%s %s)", facts.connection_id, code, reason)
             await asyncio.shield(self._disconnect(facts, code, reason))
         return socket
 
@@ -99,24 +129,86 @@ class WebSocketGateway:
 
     async def _receive(self, connection: LocalConnection) -> None:
         async for frame in connection.socket:
-            if frame.type == WSMsgType.TEXT:
-                data: str | bytes = frame.data
-            elif frame.type == WSMsgType.BINARY:
-                data = frame.data
-            else:  # ERROR (e.g. a message over the limit: aiohttp closes with 1009)
+            if frame.type == WSMsgType.BINARY:
+                # "API Gateway WebSocket APIs don't currently support binary frames in incoming
+                # message payloads": the client is disconnected with 1003.
+                await _close(connection, WSCloseCode.UNSUPPORTED_DATA)
+                break
+            if frame.type != WSMsgType.TEXT:  # ERROR: over a limit (closed with 1009), or broken
                 break
             connection.touch()
-            self._invoker.invoke_soon("$default", message_event(connection.facts, data))
+            event = message_event(connection.facts, frame.data)
+            task = asyncio.ensure_future(self._default(connection, event))
+            connection.invocations.add(task)
+            task.add_done_callback(connection.invocations.discard)
+
+    async def _default(self, connection: LocalConnection, event: dict[str, Any]) -> None:
+        """One frame's ``$default``. API Gateway itself tells the client when the integration
+        failed: the same JSON frame it sends in AWS."""
+        outcome = await self._invoker.invoke("$default", event)
+        if outcome.raised or outcome.timed_out:
+            message = "Endpoint request timed out" if outcome.timed_out else "Internal server error"
+            frame = {
+                "message": message,
+                "connectionId": connection.connection_id,
+                "requestId": event["requestContext"]["requestId"],
+            }
+            try:
+                await connection.send(json.dumps(frame).encode())
+            except Exception:  # the client left meanwhile: nobody to tell
+                log.debug("could not send the error frame to %s", connection.connection_id)
+
+    async def _expire(self, connection: LocalConnection) -> None:
+        """Close the connection, as API Gateway does, once idle too long or open too long."""
+        limits = self._limits
+        ends_at = connection.facts.connected_at + limits.max_lifetime * 1000
+        while True:
+            idle_ends_at = connection.last_active_at + limits.idle_timeout * 1000
+            wake_at = min(ends_at, idle_ends_at)
+            delay = (wake_at - now_ms()) / 1000
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            why = "lifetime" if wake_at == ends_at else "idle"
+            log.info("closing %s: %s limit reached", connection.connection_id, why)
+            await _close(connection, WSCloseCode.GOING_AWAY)
+            return
 
     async def _disconnect(self, facts: ConnectionFacts, code: int, reason: str) -> None:
-        status = await self._invoker.invoke("$disconnect", disconnect_event(facts, code, reason))
-        if not 200 <= status < 300:
-            log.warning("$disconnect answered %s for %s", status, facts.connection_id)
+        outcome = await self._invoker.invoke("$disconnect", disconnect_event(facts, code, reason))
+        if not outcome.ok:
+            log.warning("$disconnect answered %s for %s", outcome.status, facts.connection_id)
+
+
+def _refusal(outcome: Invocation) -> web.Response:
+    """API Gateway refuses the handshake with ``$connect``'s status; 502 when it raised, 504 when it
+    did not answer in time. (Its body never reaches the client.)"""
+    status = outcome.status if 400 <= outcome.status < 600 else 403
+    log.info("handshake refused: $connect answered %s", status)
+    return web.json_response({"message": _REFUSALS.get(status, "Refused")}, status=status)
+
+
+def _socket_for(outcome: Invocation, request: web.Request, limits: GatewayLimits) -> GatewaySocket:
+    """The subprotocol is ``$connect``'s choice, passed to the client as it is (API Gateway neither
+    chooses one nor checks it against what the client offered)."""
+    selected = next((v for k, v in outcome.headers.items() if k.lower() == SUBPROTOCOL_HEADER.lower()), None)
+    socket = GatewaySocket(limits, protocols=(selected,) if selected else ())
+    offered = [p.strip() for p in request.headers.get(SUBPROTOCOL_HEADER, "").split(",") if p.strip()]
+    if selected and selected not in offered:
+        socket.headers[SUBPROTOCOL_HEADER] = selected
+    return socket
+
+
+async def _close(connection: LocalConnection, code: int) -> None:
+    connection.closed_by_gateway = (code, CLOSE_REASONS[code])
+    await connection.close(code, CLOSE_REASONS[code].encode())
 
 
 def _disconnect_reason(connection: LocalConnection) -> tuple[int, str]:
     if connection.closed_by_api:
         return WSCloseCode.OK, "Connection closed by the API"
+    if connection.closed_by_gateway:
+        return connection.closed_by_gateway
     code = connection.socket.close_code
     if not code:
         return NO_STATUS, "Client-side close frame status not set"

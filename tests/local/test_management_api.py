@@ -77,7 +77,11 @@ def test_gone_is_answered_as_api_gateway_does(server: ServerThread) -> None:
     async def post() -> tuple[int, str | None, dict[str, Any]]:
         async with (
             aiohttp.ClientSession() as http,
-            http.post(f"{server.http_url}/@connections/Unknown00000000=", data=b"{}") as response,
+            http.post(
+                f"{server.http_url}/@connections/Unknown00000000=",
+                data=b"{}",
+                headers={"Authorization": "AWS4-HMAC-SHA256 Credential=local/20261201/us-east-1/execute-api"},
+            ) as response,
         ):
             return (
                 response.status,
