@@ -31,7 +31,7 @@ from attrs import asdict, frozen
 from application.errors import ConnectionGone
 from bench.figures import TIMES, Figures, Row
 from entrypoints.container import build_container
-from entrypoints.local.environment import DUMMY_CREDENTIALS, has_credentials
+from entrypoints.aws_access import DUMMY_CREDENTIALS, has_credentials
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "gateway.json"

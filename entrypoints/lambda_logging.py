@@ -41,7 +41,7 @@ def bind(context: Any, **keys: str | None) -> None:
     # handlers on threads of one process, and shared keys would cross from one call to another.
     logger.thread_safe_clear_keys()
     request_id = getattr(context, "aws_request_id", None)
-    add_keys(lambda_request_id=request_id, **keys)
+    add_keys(lambda_request_id=request_id, function=getattr(context, "function_name", None), **keys)
 
 
 def add_keys(**keys: str | None) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+
+from entrypoints.aws_access import aws_environment, endpoint_from, require_credentials
 
 DEFAULT_TABLE = "manga-assist-sessions"
 
@@ -25,18 +26,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from adapters.dynamodb.client import dynamodb_client
     from adapters.dynamodb.table import TABLE_ERRORS, create_table
+    from entrypoints.commands.failures import CommandFailure, explain
 
     table = args.table or os.environ.get("SESSION_TABLE", "").strip() or DEFAULT_TABLE
-    region = (
-        args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    )
+    endpoint = endpoint_from(args.endpoint_url, os.environ)
+    os.environ.update(aws_environment(endpoint, reaches_aws=endpoint is None, env=os.environ))
+    if endpoint is None:
+        require_credentials()
+    region = args.region or os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"]
     client = dynamodb_client(region=region, endpoint_url=args.endpoint_url)
     where = client.meta.endpoint_url
     try:
         created = create_table(client, table)
     except TABLE_ERRORS as error:
-        print(f"could not create table {table} at {where}: {error}", file=sys.stderr)
-        return 1
+        raise CommandFailure(
+            f"could not create table {table} at {where}: {explain(error) or error}"
+        ) from None
     if created:
         print(f"created table {table} at {where} (GSI, Streams, TTL on ttl)")
     else:

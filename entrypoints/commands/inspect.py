@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from application.timeline import SessionTimeline
 from domain.errors import SessionNotFound
-from entrypoints.commands.operator_store import operator_container
+from entrypoints.aws_access import aws_environment, endpoint_from, require_credentials
+from entrypoints.commands import local_server
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,18 +40,33 @@ def run(args: argparse.Namespace) -> int:
 
 def _from_server(args: argparse.Namespace) -> dict[str, Any]:
     query = urllib.parse.urlencode({"content": "1" if args.content else "0"})
-    url = f"{args.server.rstrip('/')}/admin/sessions/{urllib.parse.quote(args.session_id)}?{query}"
+    path = f"/admin/sessions/{urllib.parse.quote(args.session_id)}?{query}"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            raise SessionNotFound(args.session_id) from None
-        raise
+        return local_server.call(args.server, path, timeout=10)  # type: ignore[no-any-return]
+    except local_server.NotFound:
+        raise SessionNotFound(args.session_id) from None
 
 
 def _from_store(args: argparse.Namespace) -> dict[str, Any]:
-    container = operator_container(args.endpoint_url, args.table)
+    from entrypoints.commands.failures import CommandFailure
+    from entrypoints.container import build_container
+
+    env = dict(os.environ)
+    if args.endpoint_url:
+        env["SESSION_STORE"] = "dynamodb"
+    if args.table:
+        env["SESSION_TABLE"] = args.table
+    if env.get("SESSION_STORE", "memory") == "memory":
+        raise CommandFailure(
+            "the memory store lives in its server: use --server URL, or --endpoint-url for DynamoDB"
+        )
+    endpoint = endpoint_from(args.endpoint_url, env)
+    changes = aws_environment(endpoint, reaches_aws=endpoint is None, env=env)
+    os.environ.update(changes)  # boto3 reads them when it makes a client
+    env.update(changes)
+    if endpoint is None:
+        require_credentials()
+    container = build_container(env)
     use_case: SessionTimeline = container.use_cases.session_timeline()
     return use_case(args.session_id, with_content=args.content).as_dict()
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
-import urllib.request
 from typing import Any
+
+from entrypoints.aws_access import aws_environment, endpoint_from, require_credentials
+from entrypoints.commands import local_server
+from entrypoints.commands.failures import CommandFailure
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,25 +42,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _from_server(url: str) -> dict[str, list[str]]:
-    request = urllib.request.Request(f"{url.rstrip('/')}/admin/redrive", data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+    return local_server.call(url, "/admin/redrive", body=b"{}")  # type: ignore[no-any-return]
 
 
 def _from_queue(args: argparse.Namespace) -> dict[str, list[str]]:
     from adapters.sqs_dead_letters import SqsDeadLetters
     from entrypoints.container import build_container
 
-    if args.endpoint_url:
-        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # boto3 reads it when it makes a client
+    endpoint = endpoint_from(args.endpoint_url, os.environ)
+    os.environ.update(aws_environment(endpoint, reaches_aws=endpoint is None, env=os.environ))
+    if endpoint is None:
+        require_credentials()
     container = build_container(dict(os.environ))
     letters = SqsDeadLetters(container.adapters.sqs_client(), args.dlq_url)
     if args.replay:
         return _replay(container, letters, args.max)
     queue_url = args.queue_url or container.config.retry_queue_url()
     if not queue_url:
-        print("no --queue-url and no RETRY_QUEUE_URL: where should they go?", file=sys.stderr)
-        raise SystemExit(2)
+        raise CommandFailure("no --queue-url and no RETRY_QUEUE_URL: where should they go?")
     moved: list[str] = []
     for batch in letters.receive(args.max):
         moved.extend(letter.message_id for letter in letters.move_to(queue_url, batch))

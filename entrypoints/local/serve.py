@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import socket
 import sys
@@ -11,10 +10,17 @@ import sys
 from aiohttp import web
 
 from entrypoints.authorizer_container import build_authorizer_container, set_authorizer_container
+from entrypoints.aws_access import NoAwsCredentials, require_credentials
 from entrypoints.container import Container, build_container, set_container
-from entrypoints.lambda_logging import logger as lambda_logger
+from entrypoints.local import log_format
 from entrypoints.local.app import make_app
-from entrypoints.local.environment import ServeOptions, apply, display_host, server_environment
+from entrypoints.local.environment import (
+    ServeOptions,
+    apply,
+    display_host,
+    reaches_aws,
+    server_environment,
+)
 from entrypoints.settings import ConfigurationError
 
 SHUTDOWN_SECONDS = 10
@@ -29,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint-url",
         metavar="URL",
-        help="DynamoDB endpoint, e.g. a moto server (sets AWS_ENDPOINT_URL_DYNAMODB)",
+        help="a local stand-in of DynamoDB, its Streams and SQS, e.g. a moto server",
     )
     parser.add_argument("--llm", choices=("fake", "bedrock"), help="model (default: LLM_PROVIDER, else fake)")
     parser.add_argument("--workers", type=int, default=64, help="threads running handlers (default 64)")
@@ -44,19 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="answer /@connections from any address (default: loopback callers only)",
     )
-
-
-def configure_logging() -> None:
-    """Standard loggers to stderr, as the Lambda runtime does; the handlers' Powertools logger
-    already writes its JSON lines itself, so it is not printed twice."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(lambda record: record.name != lambda_logger.name)
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    # Every handler thread shares one Management API client, whose pool keeps 10 connections: past
-    # 10 concurrent pushes urllib3 opens extra ones and warns as it drops them. Harmless here.
-    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one readable line per event (default); json: the deployed functions' JSON lines",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="debug lines, and the metrics (CloudWatch EMF) lines too"
+    )
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -85,7 +87,9 @@ def banner(options: ServeOptions, port: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging()
+    log_format.configure(args.log_format, verbose=args.verbose)
+    if not args.verbose:
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF blobs between the lines
     options = ServeOptions(
         host=args.host,
         port=args.port,
@@ -104,13 +108,15 @@ def run(args: argparse.Namespace) -> int:
     port = listener.getsockname()[1]
     apply(server_environment(options, port, os.environ))
     try:
+        if reaches_aws(options):
+            require_credentials()
         container = build_container(dict(os.environ))
         prepare(container)
         # The authorizer's configuration too, so that a token setup that cannot work says so now.
         authorizer = build_authorizer_container(dict(os.environ))
         authorizer.authenticate()
         set_authorizer_container(authorizer)
-    except (ConfigurationError, NotImplementedError, ValueError) as error:
+    except (ConfigurationError, NotImplementedError, ValueError, NoAwsCredentials) as error:
         print(f"cannot start: {error}", file=sys.stderr)
         listener.close()
         return 2

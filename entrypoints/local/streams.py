@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
+from types import SimpleNamespace
 from typing import Any
 
 from adapters.dynamodb.layout import META, SK, TTL_ATTRIBUTE
@@ -19,7 +21,11 @@ from entrypoints import session_cleanup, summary_generator
 log = logging.getLogger(__name__)
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-CONSUMERS = (summary_generator.handler, session_cleanup.handler)
+# Each consumer with the name its function has in the template (for the logs).
+CONSUMERS = (
+    (summary_generator.handler, "manga-assist-summary-generator"),
+    (session_cleanup.handler, "manga-assist-session-cleanup"),
+)
 
 
 class StreamWorkers:
@@ -42,8 +48,9 @@ class StreamWorkers:
             records = self._read()
             if records:
                 event = {"Records": [self._as_lambda_record(r) for r in records]}
-                for consumer in CONSUMERS:
-                    response = consumer(event, None)
+                for consumer, name in CONSUMERS:
+                    context = SimpleNamespace(function_name=name, aws_request_id=str(uuid.uuid4()))
+                    response = consumer(event, context)
                     self.failures.extend(response.get("batchItemFailures", []))
             return len(records)
 
@@ -105,17 +112,30 @@ class StreamWorkers:
             self._expired_keys.discard(key)
         return shaped
 
-    def start(self, interval: float = 0.5, sweep_every: float = 30.0) -> None:
+    def start(self, interval: float = 0.5, sweep_every: float = 30.0, max_backoff: float = 30.0) -> None:
+        """Poll every ``interval``. A failing poll (the endpoint stopped, the table is gone) is told
+        in one line, then retried less and less often, up to ``max_backoff``; recovery is told too."""
+
         def run() -> None:
             last_sweep = time.monotonic()
-            while not self._stop.wait(interval):
+            wait, failing = interval, False
+            while not self._stop.wait(wait):
                 try:
                     if time.monotonic() - last_sweep >= sweep_every:
                         last_sweep = time.monotonic()
                         self.sweep()
                     self.drain()
-                except Exception:
-                    log.exception("stream workers")
+                except Exception as error:
+                    wait = min(max_backoff, wait * 2)
+                    if not failing:
+                        log.warning(
+                            "stream workers: %s; retrying every %.0f s at most", _one_line(error), max_backoff
+                        )
+                    failing = True
+                    continue
+                if failing:
+                    log.info("stream workers: working again")
+                wait, failing = interval, False
 
         self._thread = threading.Thread(target=run, name="stream-workers", daemon=True)
         self._thread.start()
@@ -124,3 +144,9 @@ class StreamWorkers:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def _one_line(error: BaseException) -> str:
+    from entrypoints.commands.failures import explain
+
+    return explain(error) or f"{type(error).__name__}: {error}"

@@ -64,7 +64,10 @@ def test_dynamodb_at_an_endpoint() -> None:
     options = ServeOptions(store="dynamodb", endpoint_url="http://127.0.0.1:5000")
     changes = server_environment(options, 9000, {"AWS_REGION": "eu-west-1"})
     assert changes["SESSION_STORE"] == "dynamodb"
-    assert changes["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:5000"
+    # Every client serve makes of the table's family goes there: the table, its stream, the queues.
+    for service in ("DYNAMODB", "DYNAMODB_STREAMS", "SQS"):
+        assert changes[f"AWS_ENDPOINT_URL_{service}"] == "http://127.0.0.1:5000"
+    assert "AWS_ENDPOINT_URL" not in changes  # never the model's
     assert changes["AWS_ACCESS_KEY_ID"] == "local"  # nothing real is reached
     assert "AWS_DEFAULT_REGION" not in changes
 
