@@ -30,8 +30,8 @@ from attrs import asdict, frozen
 
 from application.errors import ConnectionGone
 from bench.figures import TIMES, Figures, Row
-from entrypoints.container import build_container
 from entrypoints.aws_access import DUMMY_CREDENTIALS, has_credentials
+from entrypoints.container import build_container
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "gateway.json"
