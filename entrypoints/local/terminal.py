@@ -1,9 +1,10 @@
 """``manga-assist chat``: talk to a running server from the terminal; replies stream as they arrive.
 
-Commands: ``/history``, ``/human [reason]``, ``/quit``. Each line waits for its answer before the
-next one is read, so that ``manga-assist chat < questions.txt`` works too: the server answers one
-message at a time per session. A message refused for going too fast is sent again, with the same
-message id, once the server's ``retry_after`` has passed; one refused for today's limit is not."""
+Commands: ``/help``, ``/history``, ``/human [reason]``, ``/quit``; any other ``/word`` is refused
+here, never sent to the bot. Each line waits for its answer before the next one is read, so that
+``manga-assist chat < questions.txt`` works too: the server answers one message at a time per
+session. A message refused for going too fast is sent again, with the same message id, once the
+server's ``retry_after`` has passed; one refused for today's limit is not."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ RESEND_ATTEMPTS = 3  # a message refused for its rate, or while an earlier reply
 BUSY_PAUSE = 2.0  # seconds before asking again when the session's previous reply is still coming
 FINAL_TYPES = {"message", "error", "history", "session", "handoff"}
 HELP = "Type a message and press Enter. /history: the conversation, /human: ask for a person, /quit: leave."
+COMMANDS = {
+    "/help": "this list",
+    "/history": "the conversation so far",
+    "/human [reason]": "ask for a person; they answer here",
+    "/quit": "leave (Ctrl-D too)",
+}
+FULL_HELP = "\n".join(["Commands:", *(f"  {name:<16} {what}" for name, what in COMMANDS.items())])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +97,8 @@ class Printer:
             response_id = frame.get("response_id")
             if self._streaming != response_id:  # not streamed: a stored reply, or an agent's
                 self._end_stream()
-                self.out.write("Agent> " if frame.get("agent_id") else "MangaAssist> ")
+                agent = frame.get("agent_id")
+                self.out.write(f"Agent {agent}> " if agent else "MangaAssist> ")
                 self._streaming, self._replaying = response_id, True
             if self._replaying:
                 self.out.write(str(frame.get("content", "")))
@@ -145,6 +154,8 @@ class Printer:
             turns = frame.get("turns") or []
             lines = [f"  [{t.get('created_at')}] {t.get('role')}: {t.get('content')}" for t in turns]
             return "* history:" + ("\n" + "\n".join(lines) if lines else " (empty)")
+        if kind == "forwarded":
+            return "* delivered to the agent"
         if kind == "handoff" and frame.get("status") == "handoff":
             return "* you are being connected to a human agent; they will answer here"
         if kind == "handoff":
@@ -188,16 +199,32 @@ def resend_after(refusal: dict[str, Any] | None) -> float | None:
     return None
 
 
-def frame_for(line: str) -> dict[str, Any] | None:
-    """The frame a line of input stands for; ``None`` for a line that sends nothing."""
+class LocalAnswer(str):
+    """What a line gets from the client itself, without asking the server (help, a refusal)."""
+
+
+def frame_for(line: str) -> dict[str, Any] | LocalAnswer | None:
+    """The frame a line of input stands for; a local answer for ``/help`` or an unknown command;
+    ``None`` for a line that sends nothing."""
     text = line.strip()
     if not text:
         return None
-    if text == "/history":
+    command, _, rest = text.partition(" ")
+    if command == "/history":
         return {"action": "history"}
-    if text.startswith("/human"):
-        reason = text[len("/human") :].strip() or "The customer asked for a human from the terminal"
-        return {"action": "handoff", "reason": reason}
+    if command == "/human":
+        return {
+            "action": "handoff",
+            "reason": rest.strip() or "The customer asked for a human from the terminal",
+        }
+    if command in ("/help", "/?"):
+        return LocalAnswer(FULL_HELP)
+    if command.startswith("/") and len(command) > 1 and not command.startswith("//"):
+        return LocalAnswer(
+            f"! unknown command {command}: /help lists them (start a message with // to send a /)"
+        )
+    if text.startswith("//"):
+        text = text[1:]
     return {"action": "sendMessage", "message": text, "message_id": str(uuid.uuid4())}
 
 
@@ -224,12 +251,17 @@ async def converse(
                 if line.strip() in ("/quit", "/exit"):
                     break
                 frame = frame_for(line)
-                if frame is not None and not await _ask(ws, printer, frame):
+                if isinstance(frame, LocalAnswer):
+                    out.write(frame + "\n")
+                elif frame is not None and not await _ask(ws, printer, frame):
                     out.write("! the server closed the connection\n")
                     return 1
             reader.cancel()
     except aiohttp.WSServerHandshakeError as error:
         out.write(f"! the server refused the connection ({error.status})\n")
+        return 1
+    except (aiohttp.ClientConnectorError, ConnectionRefusedError):
+        out.write(f"! no server at {url}: is `manga-assist serve` running?\n")
         return 1
     except aiohttp.ClientError as error:
         out.write(f"! cannot reach {url}: {error}\n")
@@ -248,7 +280,10 @@ async def _ask(ws: aiohttp.ClientWebSocketResponse, printer: Printer, frame: dic
         printer.refusal = None
         await ws.send_str(encode_frame(frame).decode())  # UTF-8 as is: \u escapes would triple its size
         if frame["action"] == "sendMessage" and printer.status == "handoff":
-            return True  # the agent answers when they answer; the reader prints it then
+            # The agent answers when they answer (the reader prints it then): acknowledge it now.
+            printer.out.write("* sent to the agent; their answer will appear here\n")
+            printer.out.flush()
+            return True
         try:
             await asyncio.wait_for(printer.answered.wait(), ANSWER_TIMEOUT)
         except TimeoutError:

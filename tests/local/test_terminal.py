@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 
-from entrypoints.local.terminal import Printer, converse, frame_for
+from entrypoints.local.terminal import LocalAnswer, Printer, converse, frame_for
 from tests.local.server_thread import ServerThread
 
 
@@ -64,7 +64,7 @@ def test_streamed_and_split_replies_print_once() -> None:
     assert out.getvalue().splitlines() == [
         "MangaAssist> Hello",
         "MangaAssist> Long",
-        "Agent> Hi, I'm Sam",
+        "Agent a-1> Hi, I'm Sam",
         "! too_large: message is too long",
     ]
 
@@ -74,8 +74,33 @@ def test_lines_become_frames() -> None:
     assert frame_for("/history") == {"action": "history"}
     assert frame_for("/human now please") == {"action": "handoff", "reason": "now please"}
     message = frame_for("hi")
-    assert message is not None and message["action"] == "sendMessage" and message["message"] == "hi"
-    assert message["message_id"] != (frame_for("hi") or {})["message_id"]
+    assert isinstance(message, dict) and message["action"] == "sendMessage" and message["message"] == "hi"
+    again = frame_for("hi")
+    assert isinstance(again, dict) and message["message_id"] != again["message_id"]
+
+
+def test_commands_are_answered_here_and_never_sent_to_the_bot() -> None:
+    help_text = frame_for("/help")
+    assert isinstance(help_text, LocalAnswer) and "/history" in help_text and "/human" in help_text
+    refused = frame_for("/refund now")
+    assert isinstance(refused, LocalAnswer) and "unknown command /refund" in refused
+    escaped = frame_for("//slash at the start")
+    assert isinstance(escaped, dict) and escaped["message"] == "/slash at the start"
+
+
+def test_a_message_during_a_handoff_is_acknowledged_and_a_stopped_server_named(server: ServerThread) -> None:
+    out = io.StringIO()
+
+    async def lines() -> AsyncIterator[str]:
+        for line in ("/human", "is anyone there?"):
+            yield line
+
+    assert asyncio.run(converse(server.ws_url, "cust-h", None, lines(), out)) == 0
+    assert "* sent to the agent" in out.getvalue()
+    url = server.ws_url.replace(str(server.port), "9")  # nothing listens on the discard port
+    stopped = io.StringIO()
+    assert asyncio.run(converse(url, "cust-h", None, lines(), stopped)) == 1
+    assert stopped.getvalue() == f"! no server at {url}: is `manga-assist serve` running?\n"
 
 
 def test_a_history_in_parts_prints_once_and_whole() -> None:
