@@ -1,5 +1,5 @@
-"""The chat page in headless Chromium: a message streams in, and after a reload the conversation
-is still there. Leaves a screenshot in artifacts/chat-page.png."""
+"""The chat page in headless Chromium, driven by Playwright: a message streams in, and after a
+reload the conversation is still there. Leaves a screenshot in artifacts/chat-page.png."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from dependency_injector import providers
 
-from tests.local.cdp import Browser, chromium_path
+from tests.local.browser import browser_page, chromium_path
 from tests.local.gated_model import GatedModel
 from tests.local.server_thread import ServerThread
 
@@ -26,14 +26,13 @@ pytestmark = [
 ]
 
 # Records every text the streaming reply shows, to prove that it grew before it was final.
-WATCH_STREAM = """
-window.__streamed = [];
-new MutationObserver(() => {
-  const bubble = document.querySelector('.turn-assistant[data-state="streaming"] .bubble');
-  if (bubble) window.__streamed.push(bubble.textContent);
-}).observe(document.getElementById('conversation'), {subtree: true, childList: true, characterData: true});
-true
-"""
+WATCH_STREAM = """() => {
+  window.__streamed = [];
+  new MutationObserver(() => {
+    const bubble = document.querySelector('.turn-assistant[data-state="streaming"] .bubble');
+    if (bubble) window.__streamed.push(bubble.textContent);
+  }).observe(document.getElementById('conversation'), {subtree: true, childList: true, characterData: true});
+}"""
 CONNECTED = "document.getElementById('status').dataset.state === 'open'"
 FINAL_REPLY = "document.querySelector('.turn-assistant[data-state=\"final\"] .bubble')?.textContent"
 TURNS = (
@@ -51,7 +50,7 @@ def test_chat_page_streams_a_reply_and_restores_it_after_a_reload(
     assert executable is not None
 
     async def scenario() -> None:
-        async with Browser(executable) as page:
+        async with browser_page(executable) as page:
             await page.goto(server.http_url + "/")
             await page.wait_for(CONNECTED, "the connection")
             assert await page.evaluate("document.title") == "MangaAssist — chat with us"
@@ -121,8 +120,8 @@ def test_a_message_cut_off_by_a_drop_is_resent_with_its_id_and_answered_once(
     assert executable is not None
 
     async def scenario() -> None:
-        async with Browser(executable) as page:
-            await page.send("Page.addScriptToEvaluateOnNewDocument", source=RECORD_SENT)
+        async with browser_page(executable) as page:
+            await page.add_init_script(RECORD_SENT)
             await page.goto(server.http_url + "/")
             await page.wait_for(CONNECTED, "the connection")
             await page.evaluate("document.getElementById('message-input').focus()")
