@@ -6,13 +6,15 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test test-fast lint typecheck check bench bench-quick package lock clean
+.PHONY: install run test test-fast lint typecheck check bench bench-quick package lock clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+install: $(STAMP)  ## the .venv; then `source .venv/bin/activate` puts manga-assist on the PATH
 
 run: $(STAMP)  ## serve the chatbot on http://$(HOST):$(PORT)/ (memory store, fake model)
 	$(BIN)/manga-assist serve --host $(HOST) --port $(PORT)
