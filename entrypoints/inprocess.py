@@ -15,6 +15,7 @@ from application.events import ChangeEvent, PendingWrite
 from application.ports import Notifier
 from domain.errors import SessionNotFound
 from entrypoints.container import Container, message_bus
+from entrypoints.worker_backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +93,20 @@ class InProcessWorkers:
     def start(self, interval: float = 0.2, sweep_every: float = 30.0) -> None:
         def run() -> None:
             since_sweep = 0.0
+            backoff = Backoff("in-process workers", log, interval)
             while not self._stop.is_set():
-                self._wake.wait(interval)
+                self._wake.wait(backoff.wait)
                 self._wake.clear()
-                since_sweep += interval
-                if since_sweep >= sweep_every:
-                    since_sweep = 0.0
-                    self.sweep()
+                since_sweep += backoff.wait
                 try:
+                    if since_sweep >= sweep_every:
+                        since_sweep = 0.0
+                        self.sweep()
                     self.drain()
-                except Exception:
-                    log.exception("in-process workers")
+                except Exception as error:
+                    backoff.failed(error)
+                    continue
+                backoff.succeeded()
 
         self._thread = threading.Thread(target=run, name="in-process-workers", daemon=True)
         self._thread.start()

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.dynamodb.layout import META, SK, TTL_ATTRIBUTE
 from entrypoints import session_cleanup, summary_generator
+from entrypoints.worker_backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -112,30 +113,20 @@ class StreamWorkers:
             self._expired_keys.discard(key)
         return shaped
 
-    def start(self, interval: float = 0.5, sweep_every: float = 30.0, max_backoff: float = 30.0) -> None:
-        """Poll every ``interval``. A failing poll (the endpoint stopped, the table is gone) is told
-        in one line, then retried less and less often, up to ``max_backoff``; recovery is told too."""
-
+    def start(self, interval: float = 0.5, sweep_every: float = 30.0) -> None:
         def run() -> None:
             last_sweep = time.monotonic()
-            wait, failing = interval, False
-            while not self._stop.wait(wait):
+            backoff = Backoff("stream workers", log, interval)
+            while not self._stop.wait(backoff.wait):
                 try:
                     if time.monotonic() - last_sweep >= sweep_every:
                         last_sweep = time.monotonic()
                         self.sweep()
                     self.drain()
-                except Exception as error:
-                    wait = min(max_backoff, wait * 2)
-                    if not failing:
-                        log.warning(
-                            "stream workers: %s; retrying every %.0f s at most", _one_line(error), max_backoff
-                        )
-                    failing = True
+                except Exception as error:  # the endpoint stopped, the table is gone
+                    backoff.failed(error)
                     continue
-                if failing:
-                    log.info("stream workers: working again")
-                wait, failing = interval, False
+                backoff.succeeded()
 
         self._thread = threading.Thread(target=run, name="stream-workers", daemon=True)
         self._thread.start()
@@ -144,9 +135,3 @@ class StreamWorkers:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-
-def _one_line(error: BaseException) -> str:
-    from entrypoints.commands.failures import explain
-
-    return explain(error) or f"{type(error).__name__}: {error}"
