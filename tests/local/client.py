@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -58,3 +59,12 @@ class Client:
         return await self.ask(
             {"action": "sendMessage", "message": text, "message_id": message_id}, "message", "error"
         )
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait for something the server does after answering (a bound, never a timing assertion)."""
+    for _ in range(1500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never became true")

@@ -7,6 +7,7 @@ import pytest
 
 from entrypoints import connect
 from entrypoints.local.environment import ServeOptions
+from testing.aws import moto_server
 from tests.local.server_thread import ServerThread
 
 
@@ -37,3 +38,10 @@ def connects(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     real = connect.handler
     monkeypatch.setattr(connect, "handler", lambda e, c: (seen.append(e), real(e, c))[1])
     return seen
+
+
+@pytest.fixture
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on a free loopback port, for ``serve --store dynamodb``."""
+    with moto_server() as url:
+        yield url

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -13,19 +13,13 @@ import pytest
 
 from entrypoints import cli
 from entrypoints.local.environment import ServeOptions
-from testing.aws import moto_server, partition_items
+from testing.aws import partition_items
 from tests.local.client import Client
 from tests.local.server_thread import ServerThread
 
 TABLE = "manga-assist-local-e2e"
 
 pytestmark = pytest.mark.moto_server
-
-
-@pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 def test_a_conversation_lands_in_the_table(

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from entrypoints import connect, disconnect, message
-from tests.local.client import Client
+from tests.local.client import Client, eventually
 from tests.local.server_thread import ServerThread
 
 EVENTS = Path(__file__).parents[2] / "testing" / "events"
@@ -23,15 +23,6 @@ API_GATEWAY_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
 def reference(name: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / name).read_text())
     return event
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait for something the server does after answering (a bound, never a timing assertion)."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition never became true")
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from botocore.exceptions import ClientError
 from entrypoints import connect, message
 from entrypoints.local.environment import ServeOptions
 from entrypoints.local.limits import GatewayLimits
-from tests.local.client import Client
+from tests.local.client import Client, eventually
 from tests.local.raw_socket import RawSocket
 from tests.local.server_thread import ServerThread
 
@@ -68,14 +68,6 @@ def frames_seen(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     monkeypatch.setattr(message, "handler", recording)
     return seen
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    for _ in range(1500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition never became true")
 
 
 def session_frame(size: int) -> bytes:
