@@ -15,11 +15,14 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from entrypoints.local.apigw_events import STAGE
 from entrypoints.local.environment import ServeOptions
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Any  # aiohttp's own Middleware type is not public
-OPERATOR_PREFIXES = ("/admin/", "/@connections/")
+# The Management API answers under the stage too (/local/@connections/...), as a deployed one does.
+MANAGEMENT_API_PREFIXES = ("/@connections/", f"/{STAGE}/@connections/")
+OPERATOR_PREFIXES = ("/admin/", *MANAGEMENT_API_PREFIXES)
 
 
 def _forbidden(reason: str) -> web.Response:
@@ -70,7 +73,7 @@ def loopback_management_api(options: ServeOptions) -> Middleware:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if (
-            request.path.startswith("/@connections/")
+            request.path.startswith(MANAGEMENT_API_PREFIXES)
             and not options.open_management_api
             and not is_loopback_address(request.remote)
         ):

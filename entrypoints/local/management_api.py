@@ -14,13 +14,13 @@ import logging
 from aiohttp import WSCloseCode, web
 from aiohttp.typedefs import Handler
 
-from entrypoints.local.apigw_events import STAGE
 from entrypoints.local.connections import ConnectionGone, ConnectionRegistry
+from entrypoints.local.guards import MANAGEMENT_API_PREFIXES
 
 log = logging.getLogger(__name__)
 
 MAX_DATA_BYTES = 128 * 1024  # PostToConnection's ``Data`` is at most 128 KB
-PATHS = ("/@connections/{connection_id}", f"/{STAGE}/@connections/{{connection_id}}")
+PATHS = tuple(f"{prefix}{{connection_id}}" for prefix in MANAGEMENT_API_PREFIXES)
 SIGNATURE = "AWS4-HMAC-SHA256 "
 
 
@@ -34,9 +34,9 @@ def gone(connection_id: str) -> web.Response:
 
 @web.middleware
 async def require_signature(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if "/@connections/" in request.path and not request.headers.get("Authorization", "").startswith(
-        SIGNATURE
-    ):
+    if request.path.startswith(MANAGEMENT_API_PREFIXES) and not request.headers.get(
+        "Authorization", ""
+    ).startswith(SIGNATURE):
         return aws_error(403, "ForbiddenException", "Missing Authentication Token")
     return await handler(request)
 

@@ -299,18 +299,29 @@ def test_the_subprotocol_connect_selects_is_the_one_the_client_gets(
 
     def selecting(event: dict[str, Any], context: Any) -> Any:
         offered.append(event["headers"].get("Sec-WebSocket-Protocol", ""))
-        return {**real(event, context), "headers": {"Sec-WebSocket-Protocol": "manga-assist"}}
+        return {**real(event, context), "headers": {"Sec-WebSocket-Protocol": "chat.v2"}}
 
     monkeypatch.setattr(connect, "handler", selecting)
 
     async def scenario() -> str | None:
-        async with aiohttp.ClientSession() as http:
-            url = f"{server.ws_url}?customer_id=cust-1"
-            async with http.ws_connect(url, protocols=("manga-assist", "a-credential")) as ws:
-                return ws.protocol
+        url = f"{server.ws_url}?customer_id=cust-1"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(url, protocols=("chat.v1", "chat.v2")) as ws,
+        ):
+            return ws.protocol
+
+    assert asyncio.run(scenario()) == "chat.v2"  # $connect's choice, not the gateway's
+    assert offered == ["chat.v1,chat.v2"]
+
+
+def test_the_connect_handler_selects_manga_assist_when_a_browser_offers_it(server: ServerThread) -> None:
+    async def scenario() -> str | None:
+        url = f"{server.ws_url}?customer_id=cust-1"
+        async with aiohttp.ClientSession() as http, http.ws_connect(url, protocols=("manga-assist",)) as ws:
+            return ws.protocol
 
     assert asyncio.run(scenario()) == "manga-assist"
-    assert offered == ["manga-assist,a-credential"]
 
 
 def test_no_subprotocol_is_chosen_when_connect_selects_none(server: ServerThread) -> None:

@@ -185,7 +185,7 @@ def test_the_in_memory_walkthrough(newcomer: Newcomer) -> None:
     chat = next(out for command, out in newcomer.transcript if command.startswith("manga-assist chat"))
     assert "MangaAssist> " in chat and "/history" in chat and "* history:" in chat
     serve_log = outputs[newcomer.localize("manga-assist serve")]
-    assert "MangaAssist is running (memory store, fake model)" in serve_log
+    assert "MangaAssist is running (memory store, fake model, guest auth)" in serve_log
     assert "stopped" in serve_log  # Ctrl-C ends it cleanly
 
 
@@ -196,7 +196,7 @@ def test_the_dynamodb_walkthrough(newcomer: Newcomer) -> None:
     assert_no_traceback(newcomer)
     outputs = dict(newcomer.transcript)
     serve_log = next(out for command, out in newcomer.transcript if command.startswith("manga-assist serve"))
-    assert "MangaAssist is running (dynamodb store, fake model)" in serve_log
+    assert "MangaAssist is running (dynamodb store, fake model, guest auth)" in serve_log
     assert "stream workers:" not in serve_log  # its stream was read where the table is
     smoke = next(out for command, out in newcomer.transcript if command.startswith("manga-assist smoke"))
     assert "smoke: 5 steps ok, 0 failed, 1 skipped" in smoke
