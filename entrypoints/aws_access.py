@@ -10,7 +10,9 @@ and ``create-table``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -74,3 +76,25 @@ def require_credentials() -> None:
 
     if boto3.session.Session().get_credentials() is None:
         raise NoAwsCredentials()
+
+
+@contextlib.contextmanager
+def reaching_aws(endpoint_flag: str | None) -> Iterator[str | None]:
+    """For the length of one command: the rule applied to this process's environment (boto3 reads it
+    when it makes a client), then put back as it was, so that a command run in-process (a test)
+    leaves nothing behind. Yields the endpoint; None means AWS itself, whose credentials are checked
+    first."""
+    endpoint = endpoint_from(endpoint_flag, os.environ)
+    changes = aws_environment(endpoint, reaches_aws=endpoint is None, env=os.environ)
+    saved = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
+    try:
+        if endpoint is None:
+            require_credentials()
+        yield endpoint
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from entrypoints.aws_access import aws_environment, endpoint_from, require_credentials
+from entrypoints.aws_access import reaching_aws
 
 DEFAULT_TABLE = "manga-assist-sessions"
 
@@ -29,19 +29,15 @@ def run(args: argparse.Namespace) -> int:
     from entrypoints.commands.failures import CommandFailure, explain
 
     table = args.table or os.environ.get("SESSION_TABLE", "").strip() or DEFAULT_TABLE
-    endpoint = endpoint_from(args.endpoint_url, os.environ)
-    os.environ.update(aws_environment(endpoint, reaches_aws=endpoint is None, env=os.environ))
-    if endpoint is None:
-        require_credentials()
-    region = args.region or os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"]
-    client = dynamodb_client(region=region, endpoint_url=args.endpoint_url)
-    where = client.meta.endpoint_url
-    try:
-        created = create_table(client, table)
-    except TABLE_ERRORS as error:
-        raise CommandFailure(
-            f"could not create table {table} at {where}: {explain(error) or error}"
-        ) from None
+    with reaching_aws(args.endpoint_url):
+        region = args.region or os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"]
+        client = dynamodb_client(region=region, endpoint_url=args.endpoint_url)
+        where = client.meta.endpoint_url
+        try:
+            created = create_table(client, table)
+        except TABLE_ERRORS as error:
+            why = explain(error) or error
+            raise CommandFailure(f"could not create table {table} at {where}: {why}") from None
     if created:
         print(f"created table {table} at {where} (GSI, Streams, TTL on ttl)")
     else:

@@ -12,7 +12,7 @@ from typing import Any
 
 from application.timeline import SessionTimeline
 from domain.errors import SessionNotFound
-from entrypoints.aws_access import aws_environment, endpoint_from, require_credentials
+from entrypoints.aws_access import reaching_aws
 from entrypoints.commands import local_server
 
 
@@ -51,24 +51,17 @@ def _from_store(args: argparse.Namespace) -> dict[str, Any]:
     from entrypoints.commands.failures import CommandFailure
     from entrypoints.container import build_container
 
-    env = dict(os.environ)
-    if args.endpoint_url:
-        env["SESSION_STORE"] = "dynamodb"
+    overrides = {"SESSION_STORE": "dynamodb"} if args.endpoint_url else {}
     if args.table:
-        env["SESSION_TABLE"] = args.table
-    if env.get("SESSION_STORE", "memory") == "memory":
+        overrides["SESSION_TABLE"] = args.table
+    if {**os.environ, **overrides}.get("SESSION_STORE", "memory") == "memory":
         raise CommandFailure(
             "the memory store lives in its server: use --server URL, or --endpoint-url for DynamoDB"
         )
-    endpoint = endpoint_from(args.endpoint_url, env)
-    changes = aws_environment(endpoint, reaches_aws=endpoint is None, env=env)
-    os.environ.update(changes)  # boto3 reads them when it makes a client
-    env.update(changes)
-    if endpoint is None:
-        require_credentials()
-    container = build_container(env)
-    use_case: SessionTimeline = container.use_cases.session_timeline()
-    return use_case(args.session_id, with_content=args.content).as_dict()
+    with reaching_aws(args.endpoint_url):
+        container = build_container({**os.environ, **overrides})
+        use_case: SessionTimeline = container.use_cases.session_timeline()
+        return use_case(args.session_id, with_content=args.content).as_dict()
 
 
 def render(timeline: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any
 
-from entrypoints.aws_access import aws_environment, endpoint_from, require_credentials
+from entrypoints.aws_access import reaching_aws
 from entrypoints.commands import local_server
 from entrypoints.commands.failures import CommandFailure
 
@@ -46,13 +46,14 @@ def _from_server(url: str) -> dict[str, list[str]]:
 
 
 def _from_queue(args: argparse.Namespace) -> dict[str, list[str]]:
+    with reaching_aws(args.endpoint_url):
+        return _drain_dead_letters(args)
+
+
+def _drain_dead_letters(args: argparse.Namespace) -> dict[str, list[str]]:
     from adapters.sqs_dead_letters import SqsDeadLetters
     from entrypoints.container import build_container
 
-    endpoint = endpoint_from(args.endpoint_url, os.environ)
-    os.environ.update(aws_environment(endpoint, reaches_aws=endpoint is None, env=os.environ))
-    if endpoint is None:
-        require_credentials()
     container = build_container(dict(os.environ))
     letters = SqsDeadLetters(container.adapters.sqs_client(), args.dlq_url)
     if args.replay:

@@ -24,6 +24,8 @@ PROVIDED_BY_LAMBDA = {
 LOCAL_ONLY_PREFIXES = {
     "FAKE_LLM_": "pace of the fake model; the template runs Bedrock (LLM_PROVIDER=bedrock)",
     "AWS_ENDPOINT_URL": "boto3's endpoint overrides for moto and local stacks; in AWS the real endpoints",
+    "AWS_SHARED_CREDENTIALS_FILE": "the command line's credential rule (entrypoints/aws_access.py) only",
+    "AWS_CONFIG_FILE": "the command line's credential rule (entrypoints/aws_access.py) only",
 }
 # Read by one function's code only: set on exactly those functions (a secret nowhere else).
 AUTHORIZER_ONLY = (
