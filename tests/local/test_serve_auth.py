@@ -125,14 +125,17 @@ def test_operator_endpoints_refuse_other_origins_and_host_names(server: ServerTh
     async def scenario() -> dict[str, int]:
         path = "/admin/sessions/no-such-session"
         connection = "/@connections/no-such-connection"
+        signed = {
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20261201/us-east-1/execute-api/aws4_request"
+        }
         own = server.http_url
         return {
             "same origin": await status(path, Origin=own),
             "no origin": await status(path),
             "other origin": await status(path, Origin="http://evil.example"),
             "rebinding": await status(path, Host=f"evil.example:{server.port}"),
-            "connections, other origin": await status(connection, Origin="http://evil.example"),
-            "connections, same origin": await status(connection, Origin=own),
+            "connections, other origin": await status(connection, Origin="http://evil.example", **signed),
+            "connections, same origin": await status(connection, Origin=own, **signed),
         }
 
     assert asyncio.run(scenario()) == {
