@@ -50,7 +50,8 @@ class Page:
         return await handle.json_value()
 
     async def type_text(self, text: str) -> None:
-        await self._page.keyboard.type(text)
+        """Text into the focused field as typing inserts it (an input event, not a key per character)."""
+        await self._page.keyboard.insert_text(text)
 
     async def press_enter(self) -> None:
         await self._page.keyboard.press("Enter")

@@ -166,7 +166,7 @@ def test_chat_page_keeps_frames_within_api_gateways_32_kb(start_server: Callable
     long_message = "漫" * 8000  # 24,000 bytes: the most the server takes, in a frame under 32 KB
 
     async def scenario() -> None:
-        async with Browser(executable) as page:
+        async with browser_page(executable) as page:
             await page.goto(server.http_url + "/")
             await page.wait_for(CONNECTED, "the connection")
             await page.evaluate("document.getElementById('message-input').focus()")
