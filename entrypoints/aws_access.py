@@ -72,9 +72,9 @@ def aws_environment(endpoint_url: str | None, reaches_aws: bool, env: Mapping[st
 def require_credentials() -> None:
     """Real AWS needs real credentials: refuse now, in one line, rather than in a trace from the
     first call. (boto3's own chain, so an instance or container role counts.)"""
-    import boto3
+    from adapters.aws_failures import credentials_found
 
-    if boto3.session.Session().get_credentials() is None:
+    if not credentials_found():
         raise NoAwsCredentials()
 
 

@@ -21,7 +21,7 @@ getting started (no AWS account needed):
   manga-assist smoke ws://127.0.0.1:8080/ws
                                       a scripted conversation that checks a server, local or deployed
 
-`manga-assist COMMAND --help` tells a command's options."""
+`manga-assist COMMAND --help` tells a command's options. The protocol: docs/PROTOCOL.md."""
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -11,35 +11,24 @@ class CommandFailure(Exception):
 
 def explain(error: BaseException) -> str | None:
     """One line for an expected failure; None for anything else (a bug: keep its traceback)."""
-    from botocore.exceptions import (
-        ClientError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        NoRegionError,
-    )
-
+    from adapters.aws_failures import aws_failure
     from domain.errors import SessionNotFound
     from entrypoints.aws_access import NO_CREDENTIALS, NoAwsCredentials
 
     if isinstance(error, CommandFailure | NoAwsCredentials):
         return str(error)
-    if isinstance(error, NoCredentialsError):
-        return NO_CREDENTIALS
-    if isinstance(error, NoRegionError):
-        return "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)"
-    if isinstance(error, EndpointConnectionError):
-        return f"cannot reach {error.kwargs.get('endpoint_url')}: is it running?"
     if isinstance(error, SessionNotFound):
         return f"no such session: {error}"
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        message = error.response.get("Error", {}).get("Message", "")
-        if code == "ResourceNotFoundException":
-            return f"{message or 'not found'} (does the table exist? `manga-assist create-table` makes it)"
-        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException"):
-            return f"AWS refused the credentials: {message or code}"
-        if code in ("AccessDeniedException", "AccessDenied"):
-            return f"AWS denied access: {message or code}"
-        return None
+    found = aws_failure(error)
+    if found is not None:
+        kind, detail = found
+        return {
+            "no-credentials": NO_CREDENTIALS,
+            "no-region": "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)",
+            "unreachable": f"cannot reach {detail}: is it running?",
+            "not-found": f"{detail} (does the table exist? `manga-assist create-table` makes it)",
+            "credentials-refused": f"AWS refused the credentials: {detail}",
+            "denied": f"AWS denied access: {detail}",
+        }[kind]
     cause = error.__cause__ or error.__context__
     return explain(cause) if cause is not None and cause is not error else None

@@ -71,9 +71,7 @@ class Report:
 class Line:
     """One WebSocket connection: frames as they come, waited for by type, within a bound."""
 
-    def __init__(
-        self, http: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse, timeout: float
-    ) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, timeout: float) -> None:
         self.ws = ws
         self.timeout = timeout
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -260,7 +258,7 @@ async def _connect(
         raise StepFailed(
             f"no server at {url} ({_reason(error)}): is `manga-assist serve` running, or the stage deployed?"
         ) from None
-    return Line(http, ws, timeout)
+    return Line(ws, timeout)
 
 
 async def _step(report: Report, name: str, action: Callable[[], Awaitable[Any]]) -> Any:

@@ -1,6 +1,6 @@
-"""The environment the local server gives the handlers (docs/PROTOCOL.md §13): the Management API is this server, the
-store and model are chosen by flags, and AWS (or a local stand-in) is reached by the rule of
-``entrypoints.aws_access``."""
+"""The environment the local server gives the handlers (docs/PROTOCOL.md §13): the Management API
+is this server, the store and model are chosen by flags, and AWS (or a local stand-in) is reached by
+the rule of ``entrypoints.aws_access``."""
 
 from __future__ import annotations
 

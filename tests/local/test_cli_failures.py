@@ -118,7 +118,7 @@ def test_help_is_written_for_a_person(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     text = capsys.readouterr().out
-    assert "getting started" in text and "manga-assist serve" in text
+    assert "getting started" in text and "manga-assist serve" in text and "docs/PROTOCOL.md" in text
     assert "``" not in text and "imported only when it runs" not in text  # not a module's docstring
     for name in cli.COMMANDS:
         assert name in text

@@ -198,7 +198,7 @@ def test_a_default_handler_that_raises_sends_internal_server_error(
 ) -> None:
     seen: list[dict[str, Any]] = []
 
-    def broken(event: dict[str, Any], context: Any) -> Any:
+    def broken(event: dict[str, Any], _context: Any) -> Any:
         seen.append(event)
         raise RuntimeError("a bug")
 
@@ -222,7 +222,7 @@ def test_a_default_handler_that_raises_sends_internal_server_error(
 def test_a_connect_handler_that_raises_refuses_the_handshake_with_502(
     server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(event: dict[str, Any], context: Any) -> Any:
+    def broken(_event: dict[str, Any], _context: Any) -> Any:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(connect, "handler", broken)
