@@ -12,7 +12,7 @@ import pytest
 from dependency_injector import providers
 
 from testing.fakes import ManualClock
-from tests.local.cdp import Browser, chromium_path
+from tests.local.browser import Page, browser_page, chromium_path
 from tests.local.gated_model import GatedModel
 from tests.local.server_thread import ServerThread
 from tests.local.test_browser import CONNECTED, RECORD_SENT, TURNS
@@ -40,14 +40,14 @@ def test_the_page_sends_one_message_at_a_time_and_says_when_it_goes_too_fast(
     executable = chromium_path()
     assert executable is not None
 
-    async def say(page: Browser, text: str) -> None:
+    async def say(page: Page, text: str) -> None:
         await page.evaluate("document.getElementById('message-input').focus()")
         await page.type_text(text)
         await page.press_enter()
 
     async def scenario() -> None:
-        async with Browser(executable) as page:
-            await page.send("Page.addScriptToEvaluateOnNewDocument", source=RECORD_SENT)
+        async with browser_page(executable) as page:
+            await page.add_init_script(RECORD_SENT)
             await page.goto(server.http_url + "/")
             await page.wait_for(CONNECTED, "the connection")
             await say(page, "A slow one: where is my order?")
