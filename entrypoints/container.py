@@ -241,7 +241,7 @@ class UseCases(containers.DeclarativeContainer):
     summarize_when_due = providers.Factory(
         SummarizeWhenDue, roll=roll_summary, every_turns=config.summary_every_turns
     )
-    replay_write = providers.Factory(ReplayWrite, repo=adapters.repository)
+    replay_write = providers.Factory(ReplayWrite, repo=adapters.repository, telemetry=adapters.telemetry)
     expire_session = providers.Factory(ExpireSession, repo=adapters.repository)
     forward_to_agent = providers.Factory(ForwardToAgent, repo=adapters.repository)
     _handoff_kwargs = dict(

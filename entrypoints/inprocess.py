@@ -13,7 +13,7 @@ from typing import Any
 from adapters.memory_retry_queue import InMemoryRetryQueue
 from application.events import ChangeEvent, PendingWrite
 from application.ports import Notifier
-from domain.errors import SessionNotFound
+from application.replay import Replayed
 from entrypoints.container import Container, message_bus
 from entrypoints.worker_backoff import Backoff
 
@@ -58,8 +58,6 @@ class InProcessWorkers:
     def _deliver(self, event: Any, attempt: int, retry: Any) -> None:
         try:
             self._bus.handle(event)
-        except SessionNotFound:
-            log.warning("%s for a session that no longer exists; dropped", type(event).__name__)
         except Exception as error:
             log.warning("in-process worker failed (attempt %d)", attempt, exc_info=True)
             if attempt >= MAX_ATTEMPTS:
@@ -70,14 +68,15 @@ class InProcessWorkers:
     def redrive(self) -> dict[str, list[str]]:
         """Replay what was set aside, as ``manga-assist redrive`` does for the SQS dead-letter queue:
         what got stored, what was already there, what still fails (and stays set aside)."""
-        report: dict[str, list[str]] = {"stored": [], "already_stored": [], "failed": []}
+        report: dict[str, list[str]] = {"stored": [], "already_stored": [], "session_gone": [], "failed": []}
         pending, self.dead_letters = self.dead_letters, []
         for item, _ in pending:
             if isinstance(item, PendingWrite):
                 label = f"{item.session_id}/{item.message_id}"
                 try:
-                    (stored,) = self._bus.handle(item)
-                    report["stored" if stored else "already_stored"].append(label)
+                    (outcome,) = self._bus.handle(item)
+                    assert isinstance(outcome, Replayed)
+                    report[outcome.value].append(label)
                 except Exception as error:
                     report["failed"].append(label)
                     self.dead_letters.append((item, repr(error)))

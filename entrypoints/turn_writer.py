@@ -11,8 +11,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from adapters.retry_message import decode_pending_write
-from application.telemetry import WRITES_FOR_GONE_SESSIONS
-from domain.errors import SessionNotFound
+from application.replay import Replayed
 from entrypoints.container import get_container, message_bus
 from entrypoints.lambda_logging import bind, logger, observed
 
@@ -24,16 +23,8 @@ def handle_record(record: SQSRecord) -> None:
     receives = int(record.attributes.approximate_receive_count or 1)
     try:
         write = decode_pending_write(record.body)
-        (stored,) = message_bus(get_container()).handle(write)
-    except SessionNotFound:
-        # The session expired and was cleaned up while the reply waited: there is nothing left to
-        # store it in, and retrying until the DLQ would only page someone. Said, counted, let go.
-        logger.warning(
-            "pending write for a session that no longer exists; dropped",
-            extra={"sqs_message_id": record.message_id, "receive_count": receives},
-        )
-        get_container().adapters.telemetry().count(WRITES_FOR_GONE_SESSIONS)
-        return
+        (outcome,) = message_bus(get_container()).handle(write)
+        assert isinstance(outcome, Replayed)
     except Exception:
         logger.exception(
             "retry message failed; SQS retries it, and moves it to the DLQ after maxReceiveCount receives",
@@ -41,8 +32,14 @@ def handle_record(record: SQSRecord) -> None:
         )
         raise
     logger.info(
-        "pending write replayed" if stored else "pending write was already stored",
-        extra={"session_id": write.session_id, "message_id": write.message_id, "receive_count": receives},
+        "pending write replayed",
+        extra={
+            "session_id": write.session_id,
+            "message_id": write.message_id,
+            "sqs_message_id": record.message_id,
+            "receive_count": receives,
+            "outcome": outcome.value,
+        },
     )
 
 

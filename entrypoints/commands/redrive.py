@@ -69,7 +69,7 @@ def _drain_dead_letters(args: argparse.Namespace) -> dict[str, list[str]]:
 
 def _replay(container: Any, letters: Any, limit: int) -> dict[str, list[str]]:
     from adapters.retry_message import decode_pending_write
-    from domain.errors import SessionNotFound
+    from application.replay import Replayed
     from entrypoints.container import message_bus
 
     bus = message_bus(container)
@@ -79,16 +79,13 @@ def _replay(container: Any, letters: Any, limit: int) -> dict[str, list[str]]:
         for letter in batch:
             try:
                 write = decode_pending_write(letter.body)
-                (stored,) = bus.handle(write)
-            except SessionNotFound:
-                done.append(letter)  # expired and cleaned up meanwhile: nothing to store it in
-                report["session_gone"].append(letter.message_id)
-                continue
+                (outcome,) = bus.handle(write)
+                assert isinstance(outcome, Replayed)
             except Exception as error:
                 report["failed"].append(f"{letter.message_id}: {type(error).__name__}: {error}")
                 continue
-            done.append(letter)
-            report["stored" if stored else "already_stored"].append(f"{write.session_id}/{write.message_id}")
+            done.append(letter)  # a write whose session is gone has nothing left to be stored in
+            report[outcome.value].append(f"{write.session_id}/{write.message_id}")
         # Failed letters stay in the DLQ, invisible until their visibility timeout ends: releasing
         # them now would have this very loop read them again and again.
         letters.delete(done)

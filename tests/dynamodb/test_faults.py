@@ -11,6 +11,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.memory_retry_queue import InMemoryRetryQueue
+from application.replay import Replayed
 from testing.aws import partition_items
 from testing.fakes import ManualClock
 from testing.harness import Chat
@@ -102,8 +103,8 @@ def test_the_reply_throttled_goes_to_the_retry_queue_and_its_replay_stores_it_on
     assert stored(in_process_table, session_id) == Counter({("user", "m-1"): 1})
     [(write, _)] = queue.take()
     replay = dynamodb_chat.container.use_cases.replay_write()
-    assert replay(write) is True
-    assert replay(write) is False  # SQS delivers at least once
+    assert replay(write) is Replayed.STORED
+    assert replay(write) is Replayed.ALREADY_STORED  # SQS delivers at least once
     assert stored(in_process_table, session_id) == ONE_EXCHANGE
     assert dynamodb_chat.say("conn-1", QUESTION, "m-1") == 200  # the client's retry: the stored reply
     assert dynamodb_chat.llm.calls == 1

@@ -13,6 +13,7 @@ from dependency_injector import providers
 from application.events import ClientGone, Event, MessageForwarded, PendingWrite, SessionExpired, TurnsCounted
 from application.messagebus import HANDLERS, MessageBus
 from application.ports import NewMessage
+from application.replay import Replayed
 from domain.model import Role, Session, SessionStatus, Turn
 from entrypoints.container import build_container, message_bus
 from testing.fakes import START, ManualClock
@@ -98,6 +99,13 @@ def test_a_count_short_of_a_summary_mark_makes_no_summary() -> None:
     assert message_bus(container).handle(TurnsCounted(session.session_id, 1, 2)) == [None]
 
 
+def test_a_pending_write_for_a_session_gone_is_let_go() -> None:
+    container, _ = _container_with_session()
+    reply = Turn("0001-q~a", Role.ASSISTANT, "late", 1, START, "m-1", "r-1")
+    write = PendingWrite("complete_exchange", "no-such-session", "m-1", reply, START + timedelta(days=1))
+    assert message_bus(container).handle(write) == [Replayed.SESSION_GONE]
+
+
 def test_an_expired_session_is_deleted_and_its_connection_closed() -> None:
     container, session = _container_with_session()
     notifier = RecordingNotifier()
@@ -116,8 +124,8 @@ def test_a_pending_write_is_stored_once() -> None:
     reply = Turn(question.reply_id(), Role.ASSISTANT, "hi!", 1, START, "m-1", "r-1")
     write = PendingWrite("complete_exchange", session.session_id, "m-1", reply, later)
     bus = message_bus(container)
-    assert bus.handle(write) == [True]
-    assert bus.handle(write) == [False]  # SQS delivers at least once
+    assert bus.handle(write) == [Replayed.STORED]
+    assert bus.handle(write) == [Replayed.ALREADY_STORED]  # SQS delivers at least once
     assert [t.content for t in container.adapters.repository().history(session.session_id, 10)] == [
         "hello?",
         "hi!",
