@@ -8,8 +8,8 @@ cached with it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -18,28 +18,19 @@ from adapters.system import SystemClock
 from application.authentication import Authenticate
 from entrypoints.settings import load_authorizer_settings
 
-if TYPE_CHECKING:  # imported by the providers that need them, so that a cold start pays only for those
-    import boto3
-
-    from adapters.jwks import JwksKeys
-    from adapters.jwt_verifier import JwtVerifier
-
 
 def guest_secret(configured: str | None) -> bytes:
     return configured.encode("utf-8") if configured else process_secret()
 
 
-def _boto_session() -> boto3.session.Session:
+def _boto_session() -> Any:
     # Only a deployment that keeps its secret in Secrets Manager pays for boto3.
     from adapters.secrets_manager import aws_session
 
-    session: boto3.session.Session = aws_session()
-    return session
+    return aws_session()
 
 
-def _hs256_secret(
-    value: str | None, arn: str | None, region: str, session: Callable[[], boto3.session.Session]
-) -> bytes | None:
+def _hs256_secret(value: str | None, arn: str | None, region: str, session: Any) -> bytes | None:
     if value:
         return value.encode("utf-8")
     if not arn:
@@ -49,7 +40,7 @@ def _hs256_secret(
     return read_secret(session(), arn, region)
 
 
-def _jwks_keys(url: str | None) -> JwksKeys | None:
+def _jwks_keys(url: str | None) -> Any:
     if not url:
         return None
     from adapters.jwks import JwksKeys
@@ -57,12 +48,7 @@ def _jwks_keys(url: str | None) -> JwksKeys | None:
     return JwksKeys(url)
 
 
-def _verifier(
-    algorithms: tuple[str, ...],
-    keys: Callable[[], JwksKeys | None],
-    secret: Callable[[], bytes | None],
-    **claims: Any,
-) -> JwtVerifier | None:
+def _verifier(algorithms: tuple[str, ...], keys: Any, secret: Any, **claims: Any) -> Any:
     if not algorithms:
         return None
     from adapters.jwt_verifier import JwtVerifier
