@@ -12,6 +12,7 @@ import pytest
 from dependency_injector import providers
 
 from application import telemetry as metric
+from application.replay import Replayed
 from entrypoints import handoff
 from testing.fakes import ManualClock
 from testing.harness import Chat
@@ -240,7 +241,7 @@ def test_a_reply_queued_for_the_turn_writer_charges_its_customer_once_when_repla
         assert repo.customer_usage("cust-1") == []  # the reply's write failed: nothing charged yet
 
         replay = chat.container.use_cases.replay_write()
-        assert replay(write) is True and replay(write) is False
+        assert replay(write) is Replayed.STORED and replay(write) is Replayed.ALREADY_STORED
         assert [(u.tokens, u.replies) for u in repo.customer_usage("cust-1")] == [(write.charge.tokens, 1)]
         assert repo.all_customers_tokens(write.charge.day) == 0  # a replay never counts for everyone
     finally:
