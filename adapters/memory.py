@@ -14,8 +14,15 @@ from attrs import define, evolve
 from adapters.memory_counters import MemoryCounters
 from application.errors import ConcurrentUpdate, ReplyInProgress
 from application.events import ChangeEvent, SessionExpired, TurnsCounted
-from application.ports import ConversationContext, MessageRecord, NewMessage, RecordedMessage
-from domain.errors import NotSessionOwner, SessionNotFound, UnexpectedStatus
+from application.ports import (
+    AgentConnection,
+    ConversationContext,
+    MessageRecord,
+    NewMessage,
+    QueueEntry,
+    RecordedMessage,
+)
+from domain.errors import NotHandoffHolder, NotSessionOwner, SessionNotFound, UnexpectedStatus
 from domain.limits import Charge, DailyUsage
 from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
@@ -47,6 +54,8 @@ class InMemorySessionRepository:
         self._handoffs: dict[str, list[Handoff]] = defaultdict(list)
         self._answering: dict[str, _Answering] = {}
         self._counters = MemoryCounters()
+        self._replies: dict[str, dict[str, str]] = defaultdict(dict)  # reply id -> turn id
+        self._agents: dict[str, tuple[AgentConnection, datetime]] = {}
         self.listeners: list[Callable[[ChangeEvent], None]] = []
 
     # --- sessions ------------------------------------------------------------------------------
@@ -70,7 +79,11 @@ class InMemorySessionRepository:
             stored = self._sessions.get(current.session_id)
             if stored is None:
                 raise SessionNotFound(current.session_id)
-            if stored.status != current.status or stored.connection_id != current.connection_id:
+            if (
+                stored.status != current.status
+                or stored.connection_id != current.connection_id
+                or stored.agent_id != current.agent_id
+            ):
                 raise ConcurrentUpdate(f"session {current.session_id} changed")
             self._put_session(evolve(updated, turn_count=stored.turn_count))
 
@@ -307,6 +320,62 @@ class InMemorySessionRepository:
         with self._lock:
             return list(self._handoffs[session_id])
 
+    # --- the agents' side ---------------------------------------------------------------------
+
+    def open_handoffs(self, limit: int, waiting_before: datetime | None = None) -> Sequence[QueueEntry]:
+        with self._lock:
+            open_ = [
+                s
+                for s in self._sessions.values()
+                if s.status is SessionStatus.HANDOFF
+                and (waiting_before is None or (s.waiting_since or s.updated_at) < waiting_before)
+            ]
+        open_.sort(key=lambda s: (s.waiting_since or s.updated_at, s.session_id))
+        return [
+            QueueEntry(
+                session_id=s.session_id,
+                customer_id=s.customer_id,
+                reason=s.handoff_reason,
+                waiting_since=s.waiting_since or s.updated_at,
+                agent_id=s.agent_id,
+                expires_at=s.expires_at,
+                unclaimed_told=s.unclaimed_told,
+            )
+            for s in open_[:limit]
+        ]
+
+    def add_agent_reply(
+        self, session_id: str, reply_id: str, turn: Turn, expires_at: datetime
+    ) -> tuple[Turn, bool]:
+        with self._lock:
+            earlier = self._replies[session_id].get(reply_id)
+            if earlier is not None and earlier in self._turns[session_id]:
+                return self._turns[session_id][earlier], False
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise SessionNotFound(session_id)
+            if session.status is not SessionStatus.HANDOFF:
+                raise UnexpectedStatus(session.status)
+            if session.agent_id != turn.agent_id:
+                raise NotHandoffHolder("you do not hold this session")
+            if turn.turn_id in self._turns[session_id]:
+                raise ConcurrentUpdate(f"turn {turn.turn_id} exists")
+            self._replies[session_id][reply_id] = turn.turn_id
+            self._add_turn(session_id, turn, expires_at)
+            return turn, True
+
+    def add_agent_connection(self, connection: AgentConnection, expires_at: datetime) -> None:
+        with self._lock:
+            self._agents[connection.connection_id] = (connection, expires_at)
+
+    def remove_agent_connection(self, connection_id: str) -> None:
+        with self._lock:
+            self._agents.pop(connection_id, None)
+
+    def agent_connections(self) -> Sequence[AgentConnection]:
+        with self._lock:
+            return [connection for connection, _ in self._agents.values()]
+
     def delete_session(self, session_id: str) -> int:
         with self._lock:
             session = self._sessions.pop(session_id, None)
@@ -318,6 +387,7 @@ class InMemorySessionRepository:
                 + len(self._messages.pop(session_id, {}))
                 + len(self._summaries.pop(session_id, []))
                 + len(self._handoffs.pop(session_id, []))
+                + len(self._replies.pop(session_id, {}))
             )
             self._turn_ids.pop(session_id, None)
             self._answering.pop(session_id, None)  # an attribute of META in DynamoDB: gone with it

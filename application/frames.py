@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from application.frame_size import MAX_FRAME_BYTES, frame_bytes, split_text
-from domain.model import Session, Turn
+from domain.model import Role, Session, Summary, Turn
+
+if TYPE_CHECKING:
+    from application.ports import QueueEntry
 
 
 def iso(moment: datetime) -> str:
@@ -95,15 +99,114 @@ def _fitted(entry: dict[str, Any], room: int) -> list[dict[str, Any]]:
     return cut
 
 
-def handoff_frame(session: Session, reason: str | None = None) -> dict[str, Any]:
-    """To the customer (and the agent's console): who holds the session now."""
-    return {
+def handoff_frame(
+    session: Session, reason: str | None = None, transition: str | None = None
+) -> dict[str, Any]:
+    """To the customer: who holds the session now, and (``transition``) what just changed: waiting,
+    claimed (an agent joined), transferred, released (back to the bot), unclaimed (nobody yet)."""
+    frame = {
         "type": "handoff",
         "status": str(session.status),
         "session_id": session.session_id,
         "agent_id": session.agent_id,
-        "reason": reason,
+        "reason": reason if reason is not None else session.handoff_reason,
     }
+    if transition is not None:
+        frame["transition"] = transition
+    return frame
+
+
+def forwarded_frame(message_id: str | None) -> dict[str, Any]:
+    """To the customer during a handoff: the message is stored and on its way to a human."""
+    return {"type": "forwarded", "reply_to": message_id}
+
+
+def queue_frame(
+    entries: Sequence[QueueEntry], now: datetime, max_bytes: int = MAX_FRAME_BYTES
+) -> dict[str, Any]:
+    """To an agent: the open handoffs, oldest first, as many as one frame holds (``truncated`` says
+    when the newest were left out)."""
+    listed = [
+        {
+            "session_id": e.session_id,
+            "customer_id": e.customer_id,
+            "reason": e.reason,
+            "waiting_since": iso(e.waiting_since),
+            "waiting_seconds": max(0, int((now - e.waiting_since).total_seconds())),
+            "status": "waiting" if e.agent_id is None else "claimed",
+            "agent_id": e.agent_id,
+        }
+        for e in entries
+    ]
+    frame: dict[str, Any] = {"type": "queue", "handoffs": [], "truncated": True}
+    kept = _within(frame, listed, max_bytes)
+    return {"type": "queue", "handoffs": kept, **({"truncated": True} if len(kept) < len(listed) else {})}
+
+
+def _within(frame: dict[str, Any], items: list[dict[str, Any]], max_bytes: int) -> list[dict[str, Any]]:
+    """The first of ``items`` that fit in ``frame`` (whose list of them is still empty) with the
+    frame under ``max_bytes``."""
+    room = max_bytes - frame_bytes(frame)
+    kept: list[dict[str, Any]] = []
+    for item in items:
+        cost = frame_bytes(item) + 1  # and its comma
+        if cost > room:
+            break
+        kept.append(item)
+        room -= cost
+    return kept
+
+
+def queue_changed_frame(session: Session) -> dict[str, Any]:
+    """To every connected agent: the queue moved. The entry that moved comes along, so that a
+    console can show it before its next ``agent.queue`` (whose index may lag a moment)."""
+    return {
+        "type": "queue_changed",
+        "session_id": session.session_id,
+        "status": "waiting" if session.waiting_for_agent else "claimed" if session.agent_id else "closed",
+        "agent_id": session.agent_id,
+    }
+
+
+def conversation_entry(turn: Turn) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "role": str(turn.role),
+        "content": turn.content,
+        "created_at": iso(turn.created_at),
+    }
+    if turn.agent_id:
+        entry["agent_id"] = turn.agent_id
+    if turn.role is Role.USER and turn.message_id:
+        entry["message_id"] = turn.message_id
+    return entry
+
+
+def claimed_frame(
+    session: Session,
+    summary: Summary | None,
+    turns: Sequence[Turn],
+    transferred_from: str | None = None,
+    max_bytes: int = MAX_FRAME_BYTES,
+) -> dict[str, Any]:
+    """To the agent who now holds the session: the latest summary and the last turns, oldest first,
+    as many of the newest as one frame holds (``truncated`` says when older ones were left out)."""
+    frame: dict[str, Any] = {
+        "type": "claimed",
+        "session_id": session.session_id,
+        "customer_id": session.customer_id,
+        "reason": session.handoff_reason,
+        "summary": summary.text if summary else None,
+        "turns": [],
+        "truncated": True,
+    }
+    if transferred_from is not None:
+        frame["transferred_from"] = transferred_from
+    newest_first = [conversation_entry(t) for t in reversed(turns)]
+    kept = _within(frame, newest_first, max_bytes)
+    if len(kept) == len(newest_first):
+        del frame["truncated"]
+    frame["turns"] = kept[::-1]
+    return frame
 
 
 def agent_message_frame(turn: Turn) -> dict[str, Any]:

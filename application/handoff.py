@@ -1,6 +1,7 @@
-"""Human handoff: the session moves to an agent atomically (state, handoff record and a system turn,
-all or nothing); while it is there the bot is silent, the customer's words go to the agent, the
-agent answers into the session, and finally releases it back to the bot."""
+"""The customer's side of a handoff: asking for a human (the session joins the agents' queue, or an
+integration hands it straight to a named agent), the customer's words reaching the agent who holds
+the session, and the customer told when nobody has claimed it for a while. The agents' moves are in
+``application.agents``."""
 
 from __future__ import annotations
 
@@ -8,57 +9,21 @@ from contextlib import suppress
 
 from attrs import frozen
 
-from application.errors import ConnectionGone
+from application import telemetry as metric
+from application.agents import ATTEMPTS, AgentMoveCommand, HandoffMoves, claim, holder_consoles
+from application.errors import ConcurrentUpdate, ConnectionGone
 from application.events import MessageForwarded
-from application.frames import agent_message_frame, customer_message_frame, handoff_frame
-from application.ports import Clock, Frame, IdGenerator, MessageLog, Notifier, SessionStore, TokenCounter
+from application.frames import customer_message_frame, handoff_frame
+from application.ports import Clock, HandoffDesk, Notifier, SessionStore, Telemetry
 from application.sessions import ConnectionSessions
 from application.settings import ConversationSettings
-from domain.errors import InvalidInput, MessageTooLarge, NotSessionOwner, SessionNotFound, UnexpectedStatus
-from domain.model import Handoff, Role, Session, SessionStatus, Turn
+from application.telemetry import NoTelemetry
+from domain.errors import HeldByAnotherAgent, SessionNotFound
+from domain.model import HandoffTransition, Session, SessionStatus
 
-UNASSIGNED = "unassigned"
 MAX_REASON_CHARS = 500
-
-
-class _HandoffBase:
-    def __init__(
-        self,
-        repo: SessionStore,
-        messages: MessageLog,
-        notifier: Notifier,
-        clock: Clock,
-        ids: IdGenerator,
-        counter: TokenCounter,
-        settings: ConversationSettings,
-    ) -> None:
-        self._repo = repo
-        self._messages = messages
-        self._notifier = notifier
-        self._clock = clock
-        self._ids = ids
-        self._counter = counter
-        self._settings = settings
-
-    def _session(self, session_id: str | None, connection_id: str | None) -> Session:
-        if connection_id is not None:
-            return ConnectionSessions(self._repo, self._clock).owned(connection_id, session_id)
-        if not session_id:
-            raise InvalidInput("session_id is required")
-        session = self._repo.get(session_id)
-        if session is None or session.is_expired(self._clock.now()):
-            raise SessionNotFound("no such session")
-        return session
-
-    def _system_turn(self, text: str) -> Turn:
-        now = self._clock.now()
-        return Turn(self._ids.turn_id(now), Role.SYSTEM, text, self._counter.count(text), now)
-
-    def _tell(self, connection_id: str | None, frame: Frame) -> None:
-        if connection_id is None:
-            return
-        with suppress(ConnectionGone):  # stored all the same: the history shows it on resume
-            self._notifier.push(connection_id, frame)
+UNCLAIMED_NOTICE = "No agent is free yet. You are still in the queue; an agent will answer here."
+SWEEP_BATCH = 1000
 
 
 @frozen
@@ -66,113 +31,112 @@ class StartHandoffCommand:
     reason: str
     session_id: str | None = None
     connection_id: str | None = None  # set when the customer asked, through their connection
-    agent_id: str | None = None
+    agent_id: str | None = None  # an integration naming the agent who takes it at once
     agent_connection_id: str | None = None
 
 
-class StartHandoff(_HandoffBase):
+class StartHandoff(HandoffMoves):
     def __call__(self, command: StartHandoffCommand) -> Session:
         reason = command.reason.strip()[:MAX_REASON_CHARS] or "The customer asked for a human."
-        session = self._session(command.session_id, command.connection_id)
-        now = self._clock.now()
-        if session.status is SessionStatus.HANDOFF:
-            # A repeat, or an agent picking up a handoff the customer asked for.
-            if command.agent_id and command.agent_id != session.agent_id:
-                updated = session.assign_agent(
-                    command.agent_id, command.agent_connection_id, now, self._settings.session_ttl
-                )
-                self._repo.replace(session, updated)
-                session = updated
-            self._tell(session.connection_id, handoff_frame(session, reason))
-            return session
-        updated = session.hand_off(
-            now, self._settings.session_ttl, command.agent_id, command.agent_connection_id
-        )
-        handoff = Handoff(
-            handoff_id=self._ids.turn_id(now),
-            session_id=session.session_id,
-            agent_id=command.agent_id or UNASSIGNED,
-            reason=reason,
-            timestamp=now,
-        )
-        announcement = self._system_turn(f"The conversation was handed to a human agent. Reason: {reason}")
-        self._repo.record_transition(session, updated, announcement, handoff)
-        self._tell(updated.connection_id, handoff_frame(updated, reason))
-        self._tell(updated.agent_connection_id, handoff_frame(updated, reason))
-        return updated
+        for _ in range(ATTEMPTS):
+            session = self._session(command)
+            if session.status is SessionStatus.HANDOFF:
+                if command.agent_id is None or session.held_by(command.agent_id):
+                    self.tell(command.connection_id, handoff_frame(session))  # a repeat
+                    return session
+                if not session.waiting_for_agent:  # never a silent reassignment
+                    raise HeldByAnotherAgent("another agent holds this session")
+                move = AgentMoveCommand(command.agent_connection_id, command.agent_id, session.session_id)
+                return claim(self, move)
+            now = self.clock.now()
+            updated = session.hand_off(
+                now, self.settings.session_ttl, command.agent_id, command.agent_connection_id, reason
+            )
+            transition = HandoffTransition.CLAIMED if command.agent_id else HandoffTransition.WAITING
+            text = f"The conversation was handed to a human agent. Reason: {reason}"
+            try:
+                self.record(session, updated, transition, command.agent_id, text)
+            except ConcurrentUpdate:
+                continue
+            if command.agent_id:
+                self.show_conversation(updated, self.holder_consoles(updated))
+            self.announce(updated, transition)
+            return updated
+        raise ConcurrentUpdate("the session kept changing; try again")
 
-
-@frozen
-class AgentReplyCommand:
-    session_id: str
-    agent_id: str
-    message: str
-
-
-class AgentReply(_HandoffBase):
-    def __call__(self, command: AgentReplyCommand) -> Turn:
-        text = command.message.strip() if isinstance(command.message, str) else ""
-        if not text:
-            raise InvalidInput("message must not be empty")
-        if len(text) > self._settings.max_message_chars:
-            raise MessageTooLarge(f"message is longer than {self._settings.max_message_chars} characters")
-        session = self._session(command.session_id, None)
-        if session.status is not SessionStatus.HANDOFF:
-            raise UnexpectedStatus(session.status)
-        if session.agent_id not in (None, UNASSIGNED, command.agent_id):
-            raise NotSessionOwner("another agent holds this session")
-        now = self._clock.now()
-        turn = Turn(
-            turn_id=self._ids.turn_id(now),
-            role=Role.ASSISTANT,
-            content=text,
-            token_count=self._counter.count(text),
-            created_at=now,
-            response_id=self._ids.response_id(),
-            agent_id=command.agent_id,
-        )
-        self._messages.add_turn(
-            session.session_id, turn, SessionStatus.HANDOFF, now + self._settings.session_ttl
-        )
-        self._tell(session.connection_id, agent_message_frame(turn))
-        return turn
-
-
-@frozen
-class ReleaseCommand:
-    session_id: str
-    agent_id: str
-
-
-class ReleaseToBot(_HandoffBase):
-    def __call__(self, command: ReleaseCommand) -> Session:
-        session = self._session(command.session_id, None)
-        if session.status is not SessionStatus.HANDOFF:
-            return session  # a repeat: already released
-        if session.agent_id not in (None, UNASSIGNED, command.agent_id):
-            raise NotSessionOwner("another agent holds this session")
-        updated = session.release_to_bot(self._clock.now(), self._settings.session_ttl)
-        announcement = self._system_turn("The human agent handed the conversation back to MangaAssist.")
-        self._repo.record_transition(session, updated, announcement)
-        self._tell(updated.connection_id, handoff_frame(updated))
-        return updated
+    def _session(self, command: StartHandoffCommand) -> Session:
+        if command.connection_id is not None:
+            return ConnectionSessions(self.repo, self.clock).owned(command.connection_id, command.session_id)
+        return self.live(command.session_id or "")
 
 
 class ForwardToAgent:
-    """``MessageForwarded``: during a handoff, the customer's message goes to the agent's console,
-    never to the model."""
+    """``MessageForwarded``: during a handoff, the customer's message goes to the consoles of the
+    agent holding the session, never to the model. While it waits, nobody gets it live: the agent
+    who claims it reads it in the conversation the claim shows."""
 
-    def __init__(self, repo: SessionStore, notifier: Notifier) -> None:
+    def __init__(self, repo: SessionStore, desk: HandoffDesk, notifier: Notifier) -> None:
         self._repo = repo
+        self._desk = desk
         self._notifier = notifier
 
     def __call__(self, event: MessageForwarded) -> bool:
         session = self._repo.get(event.session_id)
-        if session is None or session.agent_connection_id is None:
-            return False  # no console attached: the agent reads it from the history on pick-up
-        try:
-            frame = customer_message_frame(event.session_id, event.turn)
-            self._notifier.push(session.agent_connection_id, frame)
-        except ConnectionGone:
+        if session is None:
             return False
-        return True
+        delivered = False
+        frame = customer_message_frame(event.session_id, event.turn)
+        for connection_id in holder_consoles(self._desk, session):
+            try:
+                self._notifier.push(connection_id, frame)
+                delivered = True
+            except ConnectionGone:
+                self._desk.remove_agent_connection(connection_id)
+        return delivered
+
+
+class NotifyUnclaimed:
+    """Run every minute or so: each customer whose handoff has waited unclaimed longer than
+    ``handoff_unclaimed_after`` is told once, and ``HandoffsUnclaimed`` counts it. Reads only the
+    queue index's entries waiting since before the cut-off."""
+
+    def __init__(
+        self,
+        repo: SessionStore,
+        desk: HandoffDesk,
+        notifier: Notifier,
+        clock: Clock,
+        settings: ConversationSettings,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        self._repo = repo
+        self._desk = desk
+        self._notifier = notifier
+        self._clock = clock
+        self._settings = settings
+        self._telemetry = telemetry or NoTelemetry()
+
+    def __call__(self) -> int:
+        now = self._clock.now()
+        told = 0
+        due = self._desk.open_handoffs(
+            SWEEP_BATCH, waiting_before=now - self._settings.handoff_unclaimed_after
+        )
+        for entry in due:
+            if entry.agent_id is not None or entry.unclaimed_told or entry.expires_at <= now:
+                continue
+            session = self._repo.get(entry.session_id)
+            if session is None or not session.waiting_for_agent or session.unclaimed_told:
+                continue
+            updated = session.tell_unclaimed()
+            try:
+                self._repo.replace(session, updated)  # guarded: a claim meanwhile wins
+            except (ConcurrentUpdate, SessionNotFound):
+                continue
+            self._telemetry.count(metric.HANDOFFS_UNCLAIMED)
+            told += 1
+            if updated.connection_id is not None:
+                frame = {**handoff_frame(updated, transition="unclaimed"), "message": UNCLAIMED_NOTICE}
+                with suppress(ConnectionGone):  # told on resume: the handoff frame shows the status
+                    self._notifier.push(updated.connection_id, frame)
+        return told

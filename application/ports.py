@@ -194,14 +194,62 @@ class UsageReads(Protocol):
         """Every customer's tokens of the day, as counted for ``DAILY_TOKENS`` (0 when none is set)."""
 
 
-class SessionRepository(SessionStore, MessageLog, SummaryStore, ConversationReads, UsageReads, Protocol):
-    """Everything a session store offers: what each store adapter implements. Use cases ask for the
-    narrow ports above; only wiring and tests see the whole."""
-
-
 class EventPublisher(Protocol):
     def publish(self, event: Event) -> None:
         """Hand ``event`` to its handlers (``application.messagebus``)."""
+
+
+@frozen
+class QueueEntry:
+    """One open handoff as the agents' queue shows it: waiting (``agent_id`` None) or held."""
+
+    session_id: str
+    customer_id: str | None
+    reason: str | None
+    waiting_since: datetime
+    agent_id: str | None
+    expires_at: datetime  # an expired session stays in the index until the TTL service removes it
+    unclaimed_told: bool = False
+
+
+@frozen
+class AgentConnection:
+    """A connected agent's console."""
+
+    connection_id: str
+    agent_id: str
+    connected_at: datetime
+
+
+class HandoffDesk(Protocol):
+    """What the agents' side needs from the store, beside the session itself."""
+
+    def open_handoffs(self, limit: int, waiting_before: datetime | None = None) -> Sequence[QueueEntry]:
+        """Sessions in handoff, waiting or held, oldest ``waiting_since`` first (only those waiting
+        since before ``waiting_before``, when given); never a Scan. The index behind it may lag a
+        transition by a moment."""
+
+    def add_agent_reply(
+        self, session_id: str, reply_id: str, turn: Turn, expires_at: datetime
+    ) -> tuple[Turn, bool]:
+        """Store and count ``turn`` (by ``turn.agent_id``) and remember ``reply_id``, atomically, if
+        that agent holds the session. A known ``reply_id`` stores nothing and returns the turn stored
+        under it, with False. Raises ``SessionNotFound``, ``UnexpectedStatus`` or ``NotHandoffHolder``."""
+
+    def add_agent_connection(self, connection: AgentConnection, expires_at: datetime) -> None: ...
+
+    def remove_agent_connection(self, connection_id: str) -> None:
+        """Forget a console; one already forgotten is no error."""
+
+    def agent_connections(self) -> Sequence[AgentConnection]:
+        """Every connected agent's console (strongly consistent)."""
+
+
+class SessionRepository(
+    SessionStore, MessageLog, SummaryStore, ConversationReads, UsageReads, HandoffDesk, Protocol
+):
+    """Everything a session store offers: what each store adapter implements. Use cases ask for the
+    narrow ports above; only wiring and tests see the whole."""
 
 
 class RetryQueue(Protocol):

@@ -45,14 +45,21 @@ class PromptBuilder:
         for turn in self._newest_first(context.turns, current):
             if len(window) >= self._max_turns - 1:
                 break
-            cost = self._counter.count(turn.content) + MESSAGE_OVERHEAD_TOKENS
+            text = spoken(turn)
+            cost = self._counter.count(text) + MESSAGE_OVERHEAD_TOKENS
             if cost > budget:
                 break
             budget -= cost
             if turn.role is Role.SYSTEM:
-                notes.append(turn.content)
+                notes.append(text)
             else:
                 window.append(turn)
+        # Converse starts with the customer. What a human agent said before the window's first
+        # customer message is still the conversation: it goes to the system text, not away.
+        while window and window[-1].role is not Role.USER:
+            oldest = window.pop()
+            if oldest.agent_id:
+                notes.append(spoken(oldest))
         system.extend(reversed(notes))
 
         messages = _alternate([*reversed(window), current], question)
@@ -86,12 +93,20 @@ def _elide(text: str, keep: int) -> str:
     return text[:head] + ELISION + text[len(text) - (keep - head) :] if keep < len(text) else text
 
 
+def spoken(turn: Turn) -> str:
+    """A turn as the model reads it: a human agent's words say whose they are, so the model neither
+    takes them for its own nor contradicts them unknowingly."""
+    if turn.agent_id:
+        return f"[Human support agent {turn.agent_id} wrote to the customer:] {turn.content}"
+    return turn.content
+
+
 def _alternate(turns: list[Turn], question: str) -> list[PromptMessage]:
     """Converse wants the first message from the user and roles alternating: merge neighbours of
     one role (two questions sent before the first was answered) and drop leading replies."""
     messages: list[PromptMessage] = []
     for index, turn in enumerate(turns):
-        text = question if index == len(turns) - 1 else turn.content
+        text = question if index == len(turns) - 1 else spoken(turn)
         if not messages and turn.role is not Role.USER:
             continue
         if messages and messages[-1].role is turn.role:

@@ -18,7 +18,7 @@ from application.errors import (
 )
 from application.events import ClientGone, MessageForwarded
 from application.frame_size import text_cost
-from application.frames import message_frames
+from application.frames import forwarded_frame, message_frames
 from application.limits import MessageLimits, charged_tokens
 from application.ports import (
     Clock,
@@ -127,7 +127,7 @@ class SendMessage:
         self._telemetry.count(metric.MESSAGES_RECEIVED)
 
         if status is SessionStatus.HANDOFF:
-            return self._forward(session_id, turn, recorded, outcome)
+            return self._forward(session_id, command.connection_id, turn, recorded, outcome)
         if recorded.existing is not None:
             stored = self._take_over(session_id, recorded.existing)
             if stored is not None:
@@ -149,7 +149,7 @@ class SendMessage:
         return self._answer(command, session_id, turn, recorded, outcome, check)
 
     def _forward(
-        self, session_id: str, turn: Turn, recorded: RecordedMessage, outcome: SendOutcome
+        self, session_id: str, connection_id: str, turn: Turn, recorded: RecordedMessage, outcome: SendOutcome
     ) -> SendOutcome:
         """With a human agent: stored, forwarded once, never answered by the model. The message id's
         lease is freed at once (nothing will answer it here); a repeat is a quiet success."""
@@ -157,7 +157,12 @@ class SendMessage:
             self._release(session_id, outcome.message_id, ends_turn=False)  # it never took the turn
             self._events.publish(MessageForwarded(session_id, turn))
             self._telemetry.count(metric.MESSAGES_FORWARDED)
-        return evolve(outcome, forwarded=True, replayed=recorded.existing is not None)
+        gone = False
+        try:  # each message is acknowledged, a repeat as well: it is stored, and on its way
+            self._notifier.push(connection_id, forwarded_frame(outcome.message_id))
+        except ConnectionGone:
+            gone = True
+        return evolve(outcome, forwarded=True, replayed=recorded.existing is not None, client_gone=gone)
 
     def _validate(self, command: SendMessageCommand) -> str:
         if not isinstance(command.message, str):

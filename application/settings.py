@@ -27,6 +27,8 @@ class ConversationSettings:
     # How long one invocation may answer a message before a retry may take the message over.
     # Longer than the message function's 30 s timeout, so a live answer is never answered twice.
     answer_lease: timedelta = timedelta(seconds=45)
+    # A handoff nobody has claimed for this long: the customer is told (once per wait).
+    handoff_unclaimed_after: timedelta = timedelta(seconds=120)
     history_default: int = 20
     history_max: int = 100
     limits: LimitPolicy = Factory(LimitPolicy)

@@ -37,6 +37,14 @@ class RollSummaryCommand:
     turn_count: int
 
 
+def _speaker(turn: Turn) -> str:
+    if turn.role is Role.USER:
+        return "Customer"
+    if turn.role is Role.SYSTEM:
+        return "Note"
+    return f"Human agent {turn.agent_id}" if turn.agent_id else "MangaAssist"
+
+
 class RollSummary:
     def __init__(
         self,
@@ -97,9 +105,7 @@ class RollSummary:
         share of the budget so that a few huge messages cannot blow it."""
         instructions_cost = self._counter.count(SUMMARY_INSTRUCTIONS)
         parts = ([f"Previous summary:\n{previous.text}"] if previous else []) + [
-            f"{'Customer' if t.role is Role.USER else 'Note' if t.role is Role.SYSTEM else 'MangaAssist'}: "
-            f"{t.content}"
-            for t in turns
+            f"{_speaker(t)}: {t.content}" for t in turns
         ]
         # Each part is cut to its share; a part costs up to 2 tokens more once joined (a newline, the
         # rounding of a separate count).

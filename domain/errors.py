@@ -21,6 +21,14 @@ class NotSessionOwner(DomainError):
     """The connection asked about a session that is not attached to it."""
 
 
+class NotHandoffHolder(NotSessionOwner):
+    """An agent acted on a session another agent (or nobody) holds."""
+
+
+class NotAnAgent(NotSessionOwner):
+    """A customer's connection sent an agent's action."""
+
+
 class Conflict(DomainError):
     """The request is well formed but the session's state does not allow it now."""
 
@@ -49,3 +57,15 @@ class LimitReached(DomainError):
         super().__init__(message)
         self.limit = limit
         self.retry_after = retry_after
+
+
+class NotWaiting(Conflict):
+    """The session is not waiting for an agent (with the bot, or already yours)."""
+
+
+class HeldByAnotherAgent(Conflict):
+    """Another agent claimed the session first."""
+
+
+class UnknownAgent(Conflict):
+    """A transfer named an agent who is not connected: nobody would receive the session."""

@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 
 from attrs import evolve, frozen
 
-from domain.errors import IllegalTransition, SessionNotResumable
+from domain.errors import (
+    HeldByAnotherAgent,
+    IllegalTransition,
+    InvalidInput,
+    NotHandoffHolder,
+    NotWaiting,
+    SessionNotResumable,
+)
 
 
 class SessionStatus(enum.StrEnum):
@@ -37,6 +44,9 @@ class Session:
     resumed: bool = False  # this connection's $connect attached to an existing session
     agent_id: str | None = None  # the human agent holding the session during a handoff
     agent_connection_id: str | None = None  # where the agent's console receives the customer's words
+    handoff_reason: str | None = None  # why the customer (or an integration) asked for a human
+    waiting_since: datetime | None = None  # in handoff: when it last joined the agents' queue
+    unclaimed_told: bool = False  # the customer heard that nobody has claimed it yet
 
     @classmethod
     def open(
@@ -90,32 +100,95 @@ class Session:
         status = SessionStatus.HANDOFF if self.status is SessionStatus.HANDOFF else SessionStatus.DISCONNECTED
         return evolve(self, connection_id=None, status=status).touch(now, idle)
 
+    @property
+    def waiting_for_agent(self) -> bool:
+        """In handoff with nobody holding it: the session sits in the agents' queue."""
+        return self.status is SessionStatus.HANDOFF and self.agent_id is None
+
+    def held_by(self, agent_id: str) -> bool:
+        return self.status is SessionStatus.HANDOFF and self.agent_id == agent_id
+
     def hand_off(
         self,
         now: datetime,
         idle: timedelta,
         agent_id: str | None = None,
         agent_connection_id: str | None = None,
+        reason: str | None = None,
     ) -> Session:
+        """The bot steps aside: the session waits in the queue, or (``agent_id``) goes straight to
+        that agent, as an integration's direct invocation asks."""
         if self.status is not SessionStatus.ACTIVE:
             raise IllegalTransition(f"{self.status} -> handoff")
         return evolve(
-            self, status=SessionStatus.HANDOFF, agent_id=agent_id, agent_connection_id=agent_connection_id
+            self,
+            status=SessionStatus.HANDOFF,
+            agent_id=agent_id,
+            agent_connection_id=agent_connection_id if agent_id else None,
+            handoff_reason=reason,
+            waiting_since=now,
+            unclaimed_told=False,
         ).touch(now, idle)
 
-    def assign_agent(
+    def claim(
         self, agent_id: str, agent_connection_id: str | None, now: datetime, idle: timedelta
     ) -> Session:
-        """An agent picks up a session already handed off (for example, one the customer asked for)."""
+        """An agent takes a waiting session. Of two agents claiming at once, the store lets one win;
+        here a session someone already holds is refused, whoever asks."""
         if self.status is not SessionStatus.HANDOFF:
-            raise IllegalTransition(f"{self.status}: no handoff to pick up")
+            raise NotWaiting(f"session is {self.status}, not waiting for an agent")
+        if self.agent_id is not None:
+            if self.agent_id == agent_id:
+                raise NotWaiting("you already hold this session")
+            raise HeldByAnotherAgent("another agent holds this session")
         return evolve(self, agent_id=agent_id, agent_connection_id=agent_connection_id).touch(now, idle)
 
-    def release_to_bot(self, now: datetime, idle: timedelta) -> Session:
+    def transfer(
+        self,
+        by_agent: str,
+        to_agent: str | None,
+        to_connection_id: str | None,
+        now: datetime,
+        idle: timedelta,
+    ) -> Session:
+        """The holder hands the session to another agent, or (``to_agent`` None) back to the queue."""
+        self._ensure_holder(by_agent)
+        if to_agent == by_agent:
+            raise InvalidInput("you cannot transfer a session to yourself")
+        if to_agent is None:
+            return evolve(
+                self, agent_id=None, agent_connection_id=None, waiting_since=now, unclaimed_told=False
+            ).touch(now, idle)
+        return evolve(self, agent_id=to_agent, agent_connection_id=to_connection_id).touch(now, idle)
+
+    def release_to_bot(self, now: datetime, idle: timedelta, by_agent: str | None = None) -> Session:
+        """Back to the bot. ``by_agent``: only the agent holding the session may let it go."""
         if self.status is not SessionStatus.HANDOFF:
             raise IllegalTransition(f"{self.status} -> active")
+        if by_agent is not None:
+            self._ensure_holder(by_agent)
         status = SessionStatus.ACTIVE if self.connection_id else SessionStatus.DISCONNECTED
-        return evolve(self, status=status, agent_id=None, agent_connection_id=None).touch(now, idle)
+        return evolve(
+            self,
+            status=status,
+            agent_id=None,
+            agent_connection_id=None,
+            handoff_reason=None,
+            waiting_since=None,
+            unclaimed_told=False,
+        ).touch(now, idle)
+
+    def tell_unclaimed(self) -> Session:
+        """The customer was told that nobody has picked the handoff up yet (once per wait)."""
+        if not self.waiting_for_agent or self.unclaimed_told:
+            raise IllegalTransition("no unannounced wait")
+        return evolve(self, unclaimed_told=True)
+
+    def _ensure_holder(self, agent_id: str) -> None:
+        if self.status is not SessionStatus.HANDOFF:
+            raise NotWaiting(f"session is {self.status}, not with an agent")
+        if self.agent_id != agent_id:
+            raise NotHandoffHolder("you do not hold this session")
 
     def close(self, now: datetime) -> Session:
         if self.status is SessionStatus.CLOSED:
@@ -161,12 +234,26 @@ class Summary:
     created_at: datetime
 
 
+class HandoffTransition(enum.StrEnum):
+    WAITING = "waiting"  # the bot stepped aside; the session joined the agents' queue
+    CLAIMED = "claimed"  # an agent took it (from the queue, or directly by an integration)
+    TRANSFERRED = "transferred"  # the holder gave it to another agent, or back to the queue
+    RELEASED = "released"  # back to the bot
+
+
 @frozen
 class Handoff:
-    """A transfer of the session to a human agent; ``handoff_id`` sorts in time order."""
+    """One transition of a session's handoff; ``handoff_id`` sorts in time order, so a session's
+    handoff records read as its history. ``agent_id``: who holds the session after the transition
+    (``UNASSIGNED`` while it waits; on release, the agent who let it go)."""
 
     handoff_id: str
     session_id: str
     agent_id: str
     reason: str
     timestamp: datetime
+    transition: HandoffTransition = HandoffTransition.CLAIMED
+    by_agent_id: str | None = None  # the agent who made the move, when an agent made it
+
+
+UNASSIGNED = "unassigned"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from application.agents import ConsoleCommand
 from application.sessions import OpenSessionCommand
 from entrypoints.container import get_container
 from entrypoints.credentials import SUBPROTOCOL_HEADER, selected_subprotocol
@@ -23,6 +24,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         request = WebSocketRequest.from_event(event)
         container = get_container()
+        agent_id = request.agent_id()
+        if agent_id is not None:  # an agent's console: no session of its own, a place in the fan-out
+            container.use_cases.connect_console()(ConsoleCommand(request.connection_id, agent_id))
+            logger.info("agent console connected", extra={"agent_id": agent_id})
+            return accepted(event)
         customer_id = request.customer_id(trust_query=container.config.auth_mode() == "none")
         opened = container.use_cases.open_session()(
             OpenSessionCommand(

@@ -23,8 +23,17 @@ from adapters.memory import InMemorySessionRepository
 from adapters.memory_retry_queue import InMemoryRetryQueue
 from adapters.system import RandomIds, SystemClock
 from adapters.tokens import CalibratedTokenCounter
+from application.agents import (
+    AgentReply,
+    ClaimHandoff,
+    ConnectConsole,
+    DisconnectConsole,
+    ReleaseHandoff,
+    ShowQueue,
+    TransferHandoff,
+)
 from application.expiry import ExpireSession
-from application.handoff import AgentReply, ForwardToAgent, ReleaseToBot, StartHandoff
+from application.handoff import ForwardToAgent, NotifyUnclaimed, StartHandoff
 from application.messagebus import H, MessageBus
 from application.ports import Clock, Notifier, RetryQueue, Telemetry
 from application.replay import ReplayWrite
@@ -68,6 +77,7 @@ def conversation_settings(config: dict[str, Any]) -> ConversationSettings:
             customer_daily_tokens=config["customer_daily_tokens"],
             daily_tokens=config["daily_tokens"],
         ),
+        handoff_unclaimed_after=timedelta(seconds=config["handoff_unclaimed_seconds"]),
     )
 
 
@@ -243,18 +253,35 @@ class UseCases(containers.DeclarativeContainer):
     )
     replay_write = providers.Factory(ReplayWrite, repo=adapters.repository, telemetry=adapters.telemetry)
     expire_session = providers.Factory(ExpireSession, repo=adapters.repository)
-    forward_to_agent = providers.Factory(ForwardToAgent, repo=adapters.repository)
-    _handoff_kwargs = dict(
+    forward_to_agent = providers.Factory(ForwardToAgent, repo=adapters.repository, desk=adapters.repository)
+    # Handoffs, both sides; ``notifier`` per invocation, like the rest.
+    _agent_kwargs = dict(
         repo=adapters.repository,
-        messages=adapters.repository,
+        reads=adapters.repository,
+        summaries=adapters.repository,
+        desk=adapters.repository,
         clock=adapters.clock,
         ids=adapters.ids,
         counter=adapters.token_counter,
         settings=settings,
+        telemetry=adapters.telemetry,
     )
-    start_handoff = providers.Factory(StartHandoff, **_handoff_kwargs)
-    agent_reply = providers.Factory(AgentReply, **_handoff_kwargs)
-    release_to_bot = providers.Factory(ReleaseToBot, **_handoff_kwargs)
+    connect_console = providers.Factory(ConnectConsole, desk=adapters.repository, clock=adapters.clock)
+    disconnect_console = providers.Factory(DisconnectConsole, desk=adapters.repository)
+    show_queue = providers.Factory(ShowQueue, **_agent_kwargs)
+    claim_handoff = providers.Factory(ClaimHandoff, **_agent_kwargs)
+    transfer_handoff = providers.Factory(TransferHandoff, **_agent_kwargs)
+    release_handoff = providers.Factory(ReleaseHandoff, **_agent_kwargs)
+    agent_reply = providers.Factory(AgentReply, **_agent_kwargs)
+    start_handoff = providers.Factory(StartHandoff, **_agent_kwargs)
+    notify_unclaimed = providers.Factory(
+        NotifyUnclaimed,
+        repo=adapters.repository,
+        desk=adapters.repository,
+        clock=adapters.clock,
+        settings=settings,
+        telemetry=adapters.telemetry,
+    )
 
 
 class Container(containers.DeclarativeContainer):

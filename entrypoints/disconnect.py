@@ -16,6 +16,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind(context, **event_ids(event))
     try:
         request = WebSocketRequest.from_event(event)
+        if request.agent_id() is not None:
+            get_container().use_cases.disconnect_console()(request.connection_id)
+            logger.info("agent console disconnected")
+            return ok()
         session = get_container().use_cases.disconnect()(DisconnectCommand(request.connection_id))
     except Exception as error:
         return status(refusal(error, "disconnect").status)

@@ -13,7 +13,17 @@ from application.authentication import AGENT, CUSTOMER, Unauthenticated
 from application.deadline import Deadline
 from entrypoints.errors import BadRequest, RequestTooLarge
 
-ACTIONS = ("session", "sendMessage", "history", "handoff")
+ACTIONS = (
+    "session",
+    "sendMessage",
+    "history",
+    "handoff",
+    "agent.queue",
+    "agent.claim",
+    "agent.reply",
+    "agent.transfer",
+    "agent.release",
+)
 # API Gateway's own frame limit is 128 KB; anything larger than the largest legal frame is refused
 # before JSON parsing spends time on it.
 MAX_BODY_CHARS = 256 * 1024
@@ -82,6 +92,17 @@ class WebSocketRequest:
     def role(self) -> str:
         """``agent`` only when the authorizer says so (docs/PROTOCOL.md §10); anyone else is a customer."""
         return AGENT if self.authorizer.get("role") == AGENT else CUSTOMER
+
+    def agent_id(self) -> str | None:
+        """The agent's id when the authorizer says this connection is an agent's; never the client's
+        own word. (The local gateway speaks for its authorizer the same way.)"""
+        if self.role() != AGENT:
+            return None
+        for key in ("customer_id", "principalId"):
+            value = self.authorizer.get(key)
+            if isinstance(value, str) and value:
+                return _trusted_id(value)
+        return None
 
     def requested_session_id(self) -> str | None:
         value = self.query.get("session_id")

@@ -14,6 +14,7 @@ from application.ports import Notifier
 from application.send_message import SendMessageCommand
 from application.sessions import DescribeSessionCommand, HistoryCommand
 from domain.model import Session
+from entrypoints.agent_routes import AGENT_ROUTES
 from entrypoints.container import Container, get_container, message_bus
 from entrypoints.deadlines import reply_deadline
 from entrypoints.errors import BadRequest
@@ -126,4 +127,5 @@ ROUTES: dict[str, Route] = {
     "history": history,
     "sendMessage": send_message,
     "handoff": handoff,
+    **AGENT_ROUTES,
 }

@@ -17,6 +17,8 @@ from domain.errors import (
     InvalidInput,
     LimitReached,
     MessageTooLarge,
+    NotAnAgent,
+    NotHandoffHolder,
     NotSessionOwner,
     SessionNotFound,
 )
@@ -44,6 +46,8 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 INTERNAL = (500, "internal")
 OWN_WORDS = ("bad_request", "too_large", "conflict", "rate_limited")  # the error's message is for the client
+# Refusals whose own words reveal nothing the caller does not know already.
+SAID_AS_IS = (NotAnAgent, NotHandoffHolder)
 PUBLIC_MESSAGES = {
     "not_found": "no such session",
     "forbidden": "this session is not attached to this connection",
@@ -79,7 +83,8 @@ def refusal(error: BaseException, what: str, telemetry: Telemetry | None = None)
         log.error("%s failed: %s", what, code, exc_info=error)
     else:
         log.info("%s refused: %s (%s)", what, code, type(error).__name__)
-    message = str(error) if code in OWN_WORDS else PUBLIC_MESSAGES[code]
+    shown = code in OWN_WORDS or isinstance(error, SAID_AS_IS)
+    message = str(error) if shown else PUBLIC_MESSAGES[code]
     return Refusal(status, code, message)
 
 

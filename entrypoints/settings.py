@@ -63,6 +63,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "summary_every_turns": _int(env, "SUMMARY_EVERY_TURNS", 10, low=2),
         "max_message_chars": _int(env, "MAX_MESSAGE_CHARS", 16000, low=1),
         "session_ttl_seconds": _int(env, "SESSION_TTL_SECONDS", 86400, low=60),
+        "handoff_unclaimed_seconds": _int(env, "HANDOFF_UNCLAIMED_SECONDS", 120, low=1),
         "fake_llm_first_token_ms": _float(env, "FAKE_LLM_FIRST_TOKEN_MS", 0.0),
         "fake_llm_tokens_per_second": _float(env, "FAKE_LLM_TOKENS_PER_SECOND", 0.0),
         "system_prompt": env.get("SYSTEM_PROMPT", "").strip() or None,

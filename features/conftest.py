@@ -83,6 +83,11 @@ def asks_session(world: World, name: str) -> None:
     assert world.chat.send(world.conn(name), {"action": "session"}) == 200
 
 
+@when(parsers.parse('connection "{name}" asks for a human because "{reason}"'))
+def asks_for_human(world: World, name: str, reason: str) -> None:
+    assert world.chat.send(world.conn(name), {"action": "handoff", "reason": reason}) == 200
+
+
 @when(parsers.parse('connection "{name}" drops'))
 def drops(world: World, name: str) -> None:
     assert world.chat.disconnect(world.conn(name)) == 200

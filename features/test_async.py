@@ -101,11 +101,6 @@ def closed(world: World, name: str) -> None:
 # --- handoff ---------------------------------------------------------------------------------------
 
 
-@when(parsers.parse('connection "{name}" asks for a human because "{reason}"'))
-def asks_for_human(world: World, name: str, reason: str) -> None:
-    assert world.chat.send(world.conn(name), {"action": "handoff", "reason": reason}) == 200
-
-
 def invoke_handoff(world: World, **event: object) -> Answer:
     world.chat.container.config.websocket_callback_url.override("http://callback.invalid")
     answer: Answer = handoff.handler({"session_id": world.session_of("A"), **event}, None)
@@ -140,7 +135,7 @@ def system_turn(world: World) -> None:
 
 @when(parsers.parse('agent "{agent}" answers "{text}"'))
 def agent_answers(world: World, agent: str, text: str) -> None:
-    answer = invoke_handoff(world, action="reply", agent_id=agent, message=text)
+    answer = invoke_handoff(world, action="reply", agent_id=agent, message=text, reply_id=f"reply-{text}")
     assert answer["statusCode"] == 200, answer
 
 

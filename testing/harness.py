@@ -42,11 +42,23 @@ def connect_event(
     return event
 
 
-def message_event(connection_id: str, body: Any, request_message_id: str | None = None) -> dict[str, Any]:
+def agent_authorizer(agent_id: str) -> dict[str, Any]:
+    """What API Gateway puts in ``requestContext.authorizer`` of every event of an agent's connection."""
+    return {"principalId": agent_id, "customer_id": agent_id, "role": "agent"}
+
+
+def message_event(
+    connection_id: str,
+    body: Any,
+    request_message_id: str | None = None,
+    authorizer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     event = load_event("ws_message.json")
     event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
     event["requestContext"]["connectionId"] = connection_id
     event["requestContext"]["messageId"] = request_message_id or f"apigw-msg-{next(_counter)}="
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
     return event
 
 
@@ -58,9 +70,11 @@ def sqs_record(message_id: str, body: str, receive_count: int = 1) -> dict[str, 
     return record
 
 
-def disconnect_event(connection_id: str) -> dict[str, Any]:
+def disconnect_event(connection_id: str, authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
     event = load_event("ws_disconnect.json")
     event["requestContext"]["connectionId"] = connection_id
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
     return event
 
 
@@ -140,9 +154,15 @@ class Chat:
         self.settle()
         return code
 
-    def send(self, connection_id: str, body: Any, request_message_id: str | None = None) -> int:
-        event = message_event(connection_id, body, request_message_id)
-        if connection_id in self._authorizers:
+    def send(
+        self,
+        connection_id: str,
+        body: Any,
+        request_message_id: str | None = None,
+        authorizer: dict[str, Any] | None = None,
+    ) -> int:
+        event = message_event(connection_id, body, request_message_id, authorizer)
+        if authorizer is None and connection_id in self._authorizers:
             event["requestContext"]["authorizer"] = self._authorizers[connection_id]
         code = int(message.handler(copy.deepcopy(event), None)["statusCode"])
         self.statuses.append(code)
@@ -155,8 +175,8 @@ class Chat:
             body["message_id"] = message_id
         return self.send(connection_id, body)
 
-    def disconnect(self, connection_id: str) -> int:
-        code = disconnect.handler(disconnect_event(connection_id), None)["statusCode"]
+    def disconnect(self, connection_id: str, authorizer: dict[str, Any] | None = None) -> int:
+        code = disconnect.handler(disconnect_event(connection_id, authorizer), None)["statusCode"]
         self.settle()
         return int(code)
 

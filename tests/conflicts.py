@@ -23,6 +23,7 @@ class ConflictingTransitions:
         )
         self.planted_turns: list[str] = []
         self.planted_handoffs: list[Handoff] = []
+        self.moves = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -31,8 +32,10 @@ class ConflictingTransitions:
         self, current: Session, updated: Session, announcement: Turn, handoff: Handoff | None = None
     ) -> None:
         if self.write == "session_state":
-            # The customer resumed the session from another connection a moment earlier.
-            self.inner.replace(current, evolve(current, connection_id="conn-elsewhere"))
+            # The customer resumed the session from another connection a moment earlier, again at
+            # every attempt: a use case that reads the session again and retries never gets through.
+            self.moves += 1
+            self.inner.replace(current, evolve(current, connection_id=f"conn-elsewhere-{self.moves}"))
         elif self.write == "announcement_turn":
             self.inner.add_turn(current.session_id, announcement, SessionStatus.ACTIVE, current.expires_at)
             self.planted_turns.append(announcement.turn_id)

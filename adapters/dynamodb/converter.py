@@ -24,8 +24,17 @@ from attrs import frozen
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from adapters.dynamodb.layout import MESSAGE_PREFIX, SK, AttributeValue, Item, handoff_id_of, turn_id_of
-from domain.model import Handoff, Session, Summary, Turn
+from adapters.dynamodb.layout import (
+    MESSAGE_PREFIX,
+    OPEN,
+    QUEUE_ATTRIBUTE,
+    SK,
+    AttributeValue,
+    Item,
+    handoff_id_of,
+    turn_id_of,
+)
+from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -156,6 +165,8 @@ def from_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
 def session_item(session: Session) -> Item:
     values = _converter.unstructure(session)
     values["ttl"] = ttl_of(session.expires_at)
+    if session.status is SessionStatus.HANDOFF:  # the sparse queue index's key
+        values[QUEUE_ATTRIBUTE] = OPEN
     return to_item(values)
 
 

@@ -16,7 +16,24 @@ One partition per session, ``PK = SESSION#<session_id>``:
 ``SUMMARY#<last_turn_id>``
     A rolling summary; the latest is the one with the greatest ``last_turn_id``.
 ``HANDOFF#<handoff_id>``
-    A transfer to a human agent (``agent_id``, ``reason``, ``timestamp``); the id sorts in time order.
+    One transition of a handoff (``transition``: waiting, claimed, transferred, released; ``agent_id``,
+    ``by_agent_id``, ``reason``, ``timestamp``), written in the transaction that changes META; the id
+    sorts in time order, so the records are the session's handoff history.
+``REPLY#<reply_id>``
+    An agent's reply id, remembered with the turn it stored (``turn_id``, ``agent_id``), in the same
+    transaction: the same ``reply_id`` again stores and pushes nothing.
+
+The agents' queue is the sparse index ``GSI3-open-handoffs``: META carries ``handoff_queue`` (always
+``open``) and ``waiting_since`` only while the session is in handoff, so the index holds exactly the
+open handoffs, oldest first, and the state change that puts a session in it or takes it out is the
+one META write of the transition's transaction. A session that expires in handoff leaves it with its
+META. The index projects only what a queue entry shows.
+
+Connected agents live in one partition, ``PK = AGENTS``, ``SK = CONNECTION#<connection_id>``
+(``agent_id``, ``connected_at``, ``ttl``): one strongly consistent Query lists them for the
+``queue_changed`` fan-out. ``$connect`` puts the item and ``$disconnect`` deletes it; one whose
+disconnect was lost goes when a push finds the connection gone, or by its ``ttl`` (API Gateway closes
+every connection after two hours).
 
 Time to live. META's ``ttl`` is the session's idle expiry, moved forward by every write that touches
 the session. A child item (turn, message record, summary, handoff) gets the session expiry of the
@@ -37,6 +54,20 @@ PK = "PK"
 SK = "SK"
 CONNECTION_INDEX = "GSI2-connection-lookup"
 CONNECTION_ATTRIBUTE = "connection_id"
+QUEUE_INDEX = "GSI3-open-handoffs"
+QUEUE_ATTRIBUTE = "handoff_queue"
+QUEUE_ORDER = "waiting_since"
+OPEN = "open"
+QUEUE_PROJECTION = (
+    "session_id",
+    "customer_id",
+    "agent_id",
+    "handoff_reason",
+    "unclaimed_told",
+    "expires_at",
+)
+AGENTS_PARTITION = "AGENTS"
+AGENT_CONNECTION_PREFIX = "CONNECTION#"
 TTL_ATTRIBUTE = "ttl"
 CHILD_GRACE = timedelta(days=7)
 
@@ -45,6 +76,7 @@ TURN_PREFIX = "TURN#"
 MESSAGE_PREFIX = "MSG#"
 SUMMARY_PREFIX = "SUMMARY#"
 HANDOFF_PREFIX = "HANDOFF#"
+REPLY_PREFIX = "REPLY#"
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -72,6 +104,14 @@ def summary_key(last_turn_id: str) -> str:
 
 def handoff_key(handoff_id: str) -> str:
     return HANDOFF_PREFIX + handoff_id
+
+
+def reply_key(reply_id: str) -> str:
+    return REPLY_PREFIX + reply_id
+
+
+def agent_connection_key(connection_id: str) -> Item:
+    return {PK: {"S": AGENTS_PARTITION}, SK: {"S": AGENT_CONNECTION_PREFIX + connection_id}}
 
 
 def turn_id_of(sort_key: str) -> str:

@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from adapters.dynamodb.agents import AgentDesk
 from adapters.dynamodb.all_customers import AllCustomersBudget
 from adapters.dynamodb.connections import ConnectionIndex
 from adapters.dynamodb.converter import MessageState
@@ -35,11 +36,18 @@ from adapters.dynamodb.counters import LimitItems
 from adapters.dynamodb.errors import Backoff
 from adapters.dynamodb.message_writes import MessageWrites, owned
 from adapters.dynamodb.reads import TableReads
-from adapters.dynamodb.session_writes import SessionWrites
+from adapters.dynamodb.session_writes import AgentReplies, SessionWrites
 from adapters.dynamodb.transactions import PartitionWriter
 from adapters.dynamodb.upkeep import Upkeep
 from adapters.dynamodb.usage import UsageTable
-from application.ports import ConversationContext, MessageRecord, NewMessage, RecordedMessage
+from application.ports import (
+    AgentConnection,
+    ConversationContext,
+    MessageRecord,
+    NewMessage,
+    QueueEntry,
+    RecordedMessage,
+)
 from domain.limits import Charge, DailyUsage, Limit, LimitCheck
 from domain.model import Handoff, Session, SessionStatus, Summary, Turn
 
@@ -71,6 +79,8 @@ class DynamoDBSessionRepository:
         self._sessions = SessionWrites(writer, backoff)
         self._messages = MessageWrites(writer, backoff)
         self._upkeep = Upkeep(writer, backoff)
+        self._replies = AgentReplies(writer, backoff)
+        self._desk = AgentDesk(client, table_name)
         self.connections = connections or ConnectionIndex(self._reads)
         self._budget = budget or AllCustomersBudget(client, table_name)
         self._usage = UsageTable(client, table_name, self._budget)
@@ -242,6 +252,25 @@ class DynamoDBSessionRepository:
 
     def handoffs(self, session_id: str) -> Sequence[Handoff]:
         return self._reads.handoffs(session_id)
+
+    # --- the agents' side ---------------------------------------------------------------------
+
+    def open_handoffs(self, limit: int, waiting_before: datetime | None = None) -> Sequence[QueueEntry]:
+        return self._desk.open_handoffs(limit, waiting_before)
+
+    def add_agent_reply(
+        self, session_id: str, reply_id: str, turn: Turn, expires_at: datetime
+    ) -> tuple[Turn, bool]:
+        return self._replies.add(session_id, reply_id, turn, expires_at)
+
+    def add_agent_connection(self, connection: AgentConnection, expires_at: datetime) -> None:
+        self._desk.add_agent_connection(connection, expires_at)
+
+    def remove_agent_connection(self, connection_id: str) -> None:
+        self._desk.remove_agent_connection(connection_id)
+
+    def agent_connections(self) -> Sequence[AgentConnection]:
+        return self._desk.agent_connections()
 
     def delete_session(self, session_id: str) -> int:
         deleted, connection_id = self._upkeep.delete_session(session_id)

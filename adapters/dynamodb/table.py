@@ -6,17 +6,30 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.dynamodb.layout import CONNECTION_ATTRIBUTE, CONNECTION_INDEX, PK, SK, TTL_ATTRIBUTE
+from adapters.dynamodb.layout import (
+    CONNECTION_ATTRIBUTE,
+    CONNECTION_INDEX,
+    PK,
+    QUEUE_ATTRIBUTE,
+    QUEUE_INDEX,
+    QUEUE_ORDER,
+    QUEUE_PROJECTION,
+    SK,
+    TTL_ATTRIBUTE,
+)
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
-    """``CreateTable`` arguments: keys, the connection index, on-demand billing, Streams."""
+    """``CreateTable`` arguments: keys, the connection index, the agents' queue, on-demand billing,
+    Streams."""
     return {
         "TableName": table_name,
         "AttributeDefinitions": [
             {"AttributeName": PK, "AttributeType": "S"},
             {"AttributeName": SK, "AttributeType": "S"},
             {"AttributeName": CONNECTION_ATTRIBUTE, "AttributeType": "S"},
+            {"AttributeName": QUEUE_ATTRIBUTE, "AttributeType": "S"},
+            {"AttributeName": QUEUE_ORDER, "AttributeType": "N"},
         ],
         "KeySchema": [
             {"AttributeName": PK, "KeyType": "HASH"},
@@ -27,7 +40,16 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 "IndexName": CONNECTION_INDEX,
                 "KeySchema": [{"AttributeName": CONNECTION_ATTRIBUTE, "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                # Sparse: only a META in handoff has these attributes (the agents' queue).
+                "IndexName": QUEUE_INDEX,
+                "KeySchema": [
+                    {"AttributeName": QUEUE_ATTRIBUTE, "KeyType": "HASH"},
+                    {"AttributeName": QUEUE_ORDER, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(QUEUE_PROJECTION)},
+            },
         ],
         "BillingMode": "PAY_PER_REQUEST",
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},

@@ -17,6 +17,7 @@ from entrypoints.local.authorization import LocalAuthorizer
 from entrypoints.local.connections import ConnectionRegistry
 from entrypoints.local.environment import ServeOptions, display_host
 from entrypoints.local.guards import loopback_management_api, same_origin_only
+from entrypoints.local.handoff_sweep import unclaimed_sweep
 from entrypoints.local.lambda_runtime import LambdaInvoker
 from entrypoints.local.management_api import ManagementApi, require_signature
 from entrypoints.local.streams import StreamWorkers
@@ -45,6 +46,7 @@ def make_app(
         f"{display_host(options.host)}:{port}",
         LocalAuthorizer(options.auth or "guest", region),
         limits,
+        options.auth or "guest",
     )
     app = web.Application(
         middlewares=[same_origin_only(options), loopback_management_api(options), require_signature]
@@ -52,6 +54,7 @@ def make_app(
     app[REGISTRY] = registry
     app[INVOKER] = invoker
     app.router.add_get("/", _index)
+    app.router.add_get("/agent", _agent_page)
     app.router.add_get("/ws", gateway.handle)
     app.router.add_get(f"/{STAGE}", gateway.handle)  # the shape of a deployed stage's URL
     app.router.add_routes(ManagementApi(registry).routes())
@@ -60,6 +63,7 @@ def make_app(
         app.router.add_routes(admin.routes())
     app.on_response_prepare.append(_no_cache_for_static)
     app.on_startup.append(_start_workers)
+    app.cleanup_ctx.append(unclaimed_sweep)
     app.on_shutdown.append(_close_connections)
     app.on_cleanup.append(_stop_invoker)
     app.on_cleanup.append(_stop_workers)
@@ -105,6 +109,10 @@ async def _stop_workers(app: web.Application) -> None:
 
 async def _index(_request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers=NO_CACHE)
+
+
+async def _agent_page(_request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "agent.html", headers=NO_CACHE)
 
 
 async def _no_cache_for_static(request: web.Request, response: web.StreamResponse) -> None:

@@ -79,6 +79,7 @@ def banner(options: ServeOptions, port: int) -> str:
         [
             f"MangaAssist is running ({options.store} store, {options.llm} model, {options.auth} auth)",
             f"  chat page       http://{base}/",
+            f"  agent console   http://{base}/agent",
             f"  WebSocket       ws://{base}/ws",
             f"  Management API  http://{base}/@connections/{{connection_id}}",
             "Press Ctrl-C to stop.",

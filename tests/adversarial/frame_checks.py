@@ -127,8 +127,9 @@ class FuzzedSession:
     ) -> None:
         known = per_message(before.turns).get(message_id)
         stored = per_message(after.turns)[message_id]
-        if before.status == "handoff":  # the agent's: stored once, no model, nothing pushed back
-            assert model_calls == 0 and new == [] and stored["user"] == 1 and stored["assistant"] == 0
+        if before.status == "handoff":  # the agent's: stored once, no model, acknowledged as forwarded
+            assert model_calls == 0 and stored["user"] == 1 and stored["assistant"] == 0
+            assert new == [{"type": "forwarded", "reply_to": message_id}]
             return
         assert stored["user"] == 1 and stored["assistant"] == 1, stored
         replies = [f for f in new if f["type"] == "message"]

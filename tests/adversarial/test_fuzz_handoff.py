@@ -26,19 +26,29 @@ payloads = st.one_of(
     st.fixed_dictionaries(
         {"session_id": st.one_of(st.just(OWN), st.just(OWN), st.just(UNKNOWN), text, json_values)},
         optional={
-            "action": st.one_of(st.sampled_from(["start", "reply", "release"]), text, json_values),
+            "action": st.one_of(
+                st.sampled_from(["start", "claim", "reply", "transfer", "release"]), text, json_values
+            ),
             "agent_id": ids,
             "reason": st.one_of(text, st.just("r" * 501), json_values),
             "message": st.one_of(
                 st.just("Your refund is on its way."), text, st.just("m" * 16_001), json_values
             ),
             "agent_connection_id": st.one_of(st.just("agentConsole01="), text, json_values),
+            "reply_id": st.one_of(st.just("reply-1"), text, json_values),
         },
     ),
     st.builds(
-        lambda action, agent: {"action": action, "session_id": OWN, "agent_id": agent, "message": "Hello!"},
-        st.sampled_from(["start", "reply", "release"]),
+        lambda action, agent, reply_id: {
+            "action": action,
+            "session_id": OWN,
+            "agent_id": agent,
+            "message": "Hello!",
+            "reply_id": reply_id,
+        },
+        st.sampled_from(["start", "claim", "reply", "transfer", "release"]),
         st.sampled_from(["agent-7", "agent-8"]),
+        st.sampled_from(["reply-1", "reply-2"]),
     ),
 )
 
@@ -66,6 +76,7 @@ def test_any_handoff_invocation(system: tuple[StrictChat, Neighbour], calls: lis
     assert chat.connect(connection_id, "cust-handoff") == 200
     session_id = repo.session_id_of_connection(connection_id)
     neighbour_before = snapshot(repo, neighbour.session_id)
+    replied: set[str] = set()
     for payload in calls:
         if isinstance(payload, dict):
             names = {OWN: session_id, UNKNOWN: "9d3c9a4e-0000-4000-8000-00000000000d"}
@@ -90,14 +101,23 @@ def test_any_handoff_invocation(system: tuple[StrictChat, Neighbour], calls: lis
         action = payload.get("action", "start")
         assert payload["session_id"] == session_id and answer["session_id"] == session_id
         added = len(after.turns) - len(before.turns)
-        if action == "reply":
-            assert after.status == before.status == "handoff" and added == 1
-            assert (
-                after.turns[-1].role == "assistant" and after.turns[-1].content == payload["message"].strip()
-            )
+        if action == "reply":  # once per reply id: a repeat stores nothing
+            repeat = payload["reply_id"] in replied
+            replied.add(payload["reply_id"])
+            assert after.status == before.status == "handoff" and added == (0 if repeat else 1)
+            if not repeat:
+                assert after.turns[-1].role == "assistant"
+                assert after.turns[-1].content == payload["message"].strip()
         elif action == "release":
-            assert after.status == "active" and added == (1 if before.status == "handoff" else 0)
-        else:
-            assert after.status == "handoff" and added == (1 if before.status == "active" else 0)
-            assert repo.get(session_id).agent_id in (payload["agent_id"], agent_before)
+            assert before.status == "handoff" and agent_before == payload["agent_id"]
+            assert after.status == "active" and added == 1
+        elif action == "transfer":  # no console is connected: only back to the queue succeeds
+            assert agent_before == payload["agent_id"] and repo.get(session_id).agent_id is None
+            assert added == 1
+        else:  # start or claim: a move only when it changed who holds the session
+            agent = payload.get("agent_id")
+            moved = before.status == "active" or (agent is not None and agent_before != agent)
+            assert after.status == "handoff" and added == (1 if moved else 0)
+            assert repo.get(session_id).agent_id in (agent, agent_before)
+            assert agent_before is None or repo.get(session_id).agent_id == agent_before  # never taken
         assert after.turn_count == len(after.turns)

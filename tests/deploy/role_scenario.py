@@ -57,6 +57,7 @@ def run_traffic(d: Deployment) -> None:
     assert any(sort_key_of(i).startswith("SUMMARY#") for i in partition(d, session_id)), "no summary made"
 
     _handoffs(d)
+    _agents(d)
     _ok(message(message_event("conn-2", {"action": "handoff", "reason": "refund"})))
     assert frames(message, "conn-2")[-1]["type"] == "handoff"
 
@@ -72,13 +73,16 @@ def run_traffic(d: Deployment) -> None:
 
 
 def authorized_connect(
-    d: Deployment, connection_id: str, customer_id: str, session_id: str | None = None
+    d: Deployment, connection_id: str, customer_id: str, session_id: str | None = None, agent: bool = False
 ) -> dict[str, Any]:
     """The handshake as API Gateway runs it with the template's authorizer (AuthMode jwt, HS256 by
     secret ARN): the authorizer's Allow, then ``$connect`` with its word in requestContext.authorizer."""
     now = int(time.time())
     key = jwk.OctKey.import_key(HS256_SECRET.encode())
-    token = jwt.encode({"alg": "HS256"}, {"sub": customer_id, "exp": now + 300}, key)
+    claims: dict[str, Any] = {"sub": customer_id, "exp": now + 300}
+    if agent:
+        claims["cognito:groups"] = ["support-agents"]
+    token = jwt.encode({"alg": "HS256"}, claims, key)
     request = connect_event(connection_id, None, session_id)
     request.update(type="REQUEST", methodArn=f"arn:aws:execute-api:us-east-1:1:{API_ID}/prod/$connect")
     request["headers"]["Authorization"] = f"Bearer {token}"
@@ -98,9 +102,51 @@ def _handoffs(d: Deployment) -> None:
     _ok(handoff({**agent, "reason": "refund", "agent_connection_id": "agent-conn"}))
     _say(message, "conn-3", "Hello?", "m-4")
     assert frames(message, "agent-conn"), "the customer's message did not reach the agent"
-    _ok(handoff({**agent, "action": "reply", "message": "Refund on its way."}))
+    _ok(handoff({**agent, "action": "reply", "message": "Refund on its way.", "reply_id": "r-1"}))
     _ok(handoff({**agent, "action": "release"}))
     assert frames(handoff, "conn-3"), "the agent console pushed nothing to the customer"
+
+
+def _agents(d: Deployment) -> None:
+    """Agents on the WebSocket API: a console connects, lists the queue, claims, replies, transfers
+    back to the queue, claims again and releases; the schedule's sweep; the console disconnects."""
+    connect, message, handoff = d["ConnectFunction"], d["MessageFunction"], d["HandoffFunction"]
+    console = authorized_connect(d, "console-9", "agent-9", agent=True)
+    agent = console["requestContext"]["authorizer"]
+    assert agent["role"] == "agent", "the template's authorizer did not make an agent of the group"
+    _ok(connect(console))
+    _ok(connect(authorized_connect(d, "conn-4", "cust-4")))
+    session_id = _session(message, "conn-4", resumed=False)
+    _ok(message(message_event("conn-4", {"action": "handoff", "reason": "refund"})))
+    assert [f["type"] for f in frames(message, "console-9")] == ["queue_changed"]
+
+    def act(action: str, **fields: Any) -> dict[str, Any]:
+        body = {"action": action, "session_id": session_id, **fields}
+        _ok(message(message_event("console-9", body, authorizer=agent)))
+        return frames(message, "console-9")[-1]
+
+    assert [h["session_id"] for h in act("agent.queue")["handoffs"]] == [session_id]
+    assert act("agent.claim")["type"] in ("claimed", "queue_changed")
+    _say(message, "conn-4", "Still there?", "m-5")
+    assert frames(message, "console-9")[-1]["type"] == "customer_message"
+    act("agent.reply", message="Yes!", reply_id="r-9")
+    act("agent.transfer")
+    act("agent.claim")
+    assert handoff({"action": "sweep"})["statusCode"] == 200
+    _ok(
+        handoff(
+            {
+                "action": "reply",
+                "session_id": session_id,
+                "agent_id": "agent-9",
+                "message": "Hi",
+                "reply_id": "r-10",
+            }
+        )
+    )
+    act("agent.release")
+    assert frames(message, "conn-4")[-1]["type"] == "handoff"
+    _ok(d["DisconnectFunction"](disconnect_event("console-9", agent)))
 
 
 def _expire(d: Deployment, session_id: str) -> None:

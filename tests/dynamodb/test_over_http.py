@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapters.dynamodb.layout import CONNECTION_INDEX
+from adapters.dynamodb.layout import CONNECTION_INDEX, QUEUE_INDEX
 from entrypoints import cli
 from testing.aws import TABLE, partition_items
 from testing.harness import Chat
@@ -104,8 +104,12 @@ def test_create_table_is_idempotent(moto_endpoint: str, capsys: pytest.CaptureFi
 def test_the_table_has_its_index_streams_and_ttl(table: Any) -> None:
     described = table.describe_table(TableName=TABLE)["Table"]
     assert {k["AttributeName"] for k in described["KeySchema"]} == {"PK", "SK"}
-    [index] = described["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == CONNECTION_INDEX and index["Projection"]["ProjectionType"] == "ALL"
+    indexes = {i["IndexName"]: i for i in described["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {CONNECTION_INDEX, QUEUE_INDEX}
+    assert indexes[CONNECTION_INDEX]["Projection"]["ProjectionType"] == "ALL"
+    queue = indexes[QUEUE_INDEX]
+    assert [k["AttributeName"] for k in queue["KeySchema"]] == ["handoff_queue", "waiting_since"]
+    assert queue["Projection"]["ProjectionType"] == "INCLUDE"  # only what a queue entry shows
     assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert described["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     ttl = table.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]

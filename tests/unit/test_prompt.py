@@ -69,3 +69,21 @@ def test_turns_after_the_question_are_left_out_on_a_retry() -> None:
 def test_a_budget_that_cannot_hold_the_system_prompt_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="no room beside the system prompt"):
         PromptBuilder(CalibratedTokenCounter(), "x" * 3000, 200, 20)
+
+
+def agent_turn(n: int, text: str) -> Turn:
+    return Turn(f"{n:019d}-00000000", Role.ASSISTANT, text, 1, START + timedelta(seconds=n), agent_id="mika")
+
+
+def test_after_a_handoff_the_agents_words_reach_the_model_as_theirs() -> None:
+    history = [
+        turn(1, Role.SYSTEM, "The conversation was handed to a human agent."),
+        agent_turn(2, "Your refund of 12 euros is approved."),  # before any customer turn: no dialogue
+        turn(3, Role.USER, "Great, when?"),
+        agent_turn(4, "Within five days."),
+        turn(5, Role.SYSTEM, "mika handed the conversation back to MangaAssist."),
+    ]
+    prompt = builder().build(ConversationContext(None, history), turn(6, Role.USER, "Thanks!"))
+    assert [m.role for m in prompt.messages] == [Role.USER, Role.ASSISTANT, Role.USER]
+    assert "mika" in prompt.messages[1].text and "Within five days." in prompt.messages[1].text
+    assert any("Your refund of 12 euros is approved." in part and "mika" in part for part in prompt.system)

@@ -44,3 +44,21 @@ def test_a_small_budget_still_holds_for_many_large_turns() -> None:
     roll = RollSummary(repo, llm, counter, ManualClock(), every_turns=20, max_prompt_tokens=600)
     assert roll(RollSummaryCommand(session_id, 40)) is not None
     assert llm.completions[-1].estimated_tokens <= 600
+
+
+def test_an_agents_turns_are_summarized_like_any_other_and_named_as_the_agents() -> None:
+    repo, llm, counter = InMemorySessionRepository(), RecordingModel(), CalibratedTokenCounter()
+    repo.add(Session.open("s-1", "cust-1", "c-1", START, timedelta(days=1)))
+    turns = [
+        Turn(f"{1:019d}-00000000", Role.USER, "My parcel is damaged", 1, START),
+        Turn(f"{2:019d}-00000000", Role.ASSISTANT, "A new one ships today", 1, START, agent_id="mika"),
+    ]
+    for turn in turns:
+        repo.add_turn("s-1", turn, SessionStatus.ACTIVE, START + timedelta(days=1))
+    assert repo.get("s-1").turn_count == 2
+    summary = RollSummary(repo, llm, counter, ManualClock(), every_turns=2, max_prompt_tokens=4000)(
+        RollSummaryCommand("s-1", 2)
+    )
+    assert summary is not None and summary.turns_covered == 2
+    transcript = llm.completions[-1].messages[0].text
+    assert "Human agent mika: A new one ships today" in transcript

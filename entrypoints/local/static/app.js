@@ -269,15 +269,31 @@ const HANDLERS = {
     }
   },
 
+  // During a handoff each message is acknowledged: stored, and with an agent or waiting for one.
+  forwarded(frame) {
+    const asked = state.pending.get(frame.reply_to);
+    if (asked) { view.setMeta(asked.item, "Sent to the agent"); state.pending.delete(frame.reply_to); }
+  },
+
   handoff(frame) {
     const before = state.status;
     setSessionStatus(frame.status);
-    if (frame.status === "handoff" && before !== "handoff") {
+    const told = HANDOFF_NOTICES[frame.transition];
+    if (told) view.notice(told(frame));
+    else if (frame.status === "handoff" && before !== "handoff") {
       view.notice("You're being connected to a human agent. They will answer here.");
     } else if (frame.status === "active" && before === "handoff") {
       view.notice("The agent handed the conversation back to MangaAssist.");
     }
   },
+};
+
+const HANDOFF_NOTICES = {
+  waiting: () => "You're in the queue for a human agent. They will answer here.",
+  claimed: (f) => `${f.agent_id} joined the conversation.`,
+  transferred: (f) => (f.agent_id ? `${f.agent_id} takes over the conversation.` : "You're back in the queue for the next free agent."),
+  released: () => "The agent handed the conversation back to MangaAssist.",
+  unclaimed: (f) => f.message || "No agent is free yet. You are still in the queue.",
 };
 
 function handleFrame(data) {
