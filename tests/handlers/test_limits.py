@@ -157,7 +157,13 @@ def test_a_message_for_a_human_agent_counts_toward_the_rate_only_and_an_agent_is
         assert chat.say(CONN, "hello??", "m-4") == 429  # the third message of the minute after m-0
         assert chat.last(CONN)["limit"] == "message_rate"
         for n in range(5):  # an agent's replies are never limited
-            reply = {"action": "reply", "session_id": session_id, "agent_id": "agent-1", "message": f"hi {n}"}
+            reply = {
+                "action": "reply",
+                "session_id": session_id,
+                "agent_id": "agent-1",
+                "message": f"hi {n}",
+                "reply_id": f"r-{n}",
+            }
             assert handoff.handler(reply, None)["statusCode"] == 200
     finally:
         chat.close()
