@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install run test test-fast lint typecheck check bench bench-quick package lock clean
+.PHONY: install run test test-fast lint typecheck check bench bench-quick package lock clean mutation
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: $(STAMP)  ## every benchmark of BENCHMARKS.md, in one run (minutes; build
 bench-quick: $(STAMP)  ## one or two rounds of every benchmark: each still runs and reports its figures
 	$(BIN)/python -m bench --quick
 
+mutation: $(STAMP)  ## mutation score of the core (mutmut) against the fast tests; report: artifacts/mutation.md
+	rm -rf mutants
+	mkdir -p artifacts
+	$(BIN)/mutmut run --max-children 2 > artifacts/mutmut.log 2>&1 || (tail -40 artifacts/mutmut.log; exit 1)
+	$(BIN)/python -m tests.mutation.report --out artifacts/mutation.md
+
 package: $(STAMP)  ## the Lambda artifact: build/lambda/ and build/manga-assist-lambda.zip (needs PyPI)
 	$(BIN)/python -m deploy.package
 
@@ -54,4 +60,4 @@ lock:  ## re-pin dependencies after editing pyproject.toml (needs PyPI)
 	  --generate-hashes -c requirements.lock -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .venv-* build dist artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-* build dist artifacts mutants .pytest_cache .mypy_cache .ruff_cache

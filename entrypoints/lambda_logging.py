@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,7 +18,21 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "manga-assist")
-logger = Logger(service=SERVICE)
+
+
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the moment of writing, not the one at import: a test
+    runner that captures or replaces stdout (pytest, mutmut running pytest again and again in one
+    process) would otherwise leave the logger holding a closed stream."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service=SERVICE, logger_handler=logging.StreamHandler(_CurrentStdout()))
 metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MangaAssist"))
 # The metric set is one per process. Under `manga-assist serve` handlers run on threads of one process:
 # without one lock for adding and flushing, a flush finds the set emptied by another thread's flush
