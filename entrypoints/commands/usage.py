@@ -14,10 +14,11 @@ import json
 import re
 import sys
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from application.usage import PERCENTILES
+from entrypoints.aws_access import reaching_aws
+from entrypoints.commands import local_server
 
 DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
@@ -47,19 +48,24 @@ def run(args: argparse.Namespace) -> int:
 def _from_server(args: argparse.Namespace) -> dict[str, Any]:
     asked = {"customer": args.customer, "day": args.day}
     query = urllib.parse.urlencode({name: value for name, value in asked.items() if value})
-    with urllib.request.urlopen(f"{args.server.rstrip('/')}/admin/usage?{query}", timeout=10) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+    report: dict[str, Any] = local_server.call(args.server, f"/admin/usage?{query}", timeout=10)
+    return report
 
 
 def _from_store(args: argparse.Namespace) -> dict[str, Any]:
     from application.usage import UsageReport
     from entrypoints.commands.operator_store import operator_container
 
-    container = operator_container(args.endpoint_url, args.table)
-    report = UsageReport(
-        container.adapters.repository(), container.adapters.clock(), container.use_cases.settings().limits
-    )
-    return report.customer(args.customer) if args.customer else report.day(args.day)
+    # The same rule as every command that reaches AWS: a local endpoint gets dummy credentials,
+    # AWS itself without credentials a one-line error.
+    with reaching_aws(args.endpoint_url) as endpoint:
+        container = operator_container(endpoint, args.table)
+        report = UsageReport(
+            container.adapters.repository(),
+            container.adapters.clock(),
+            container.use_cases.settings().limits,
+        )
+        return report.customer(args.customer) if args.customer else report.day(args.day)
 
 
 def render(report: dict[str, Any]) -> str:

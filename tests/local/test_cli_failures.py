@@ -63,12 +63,14 @@ def test_nothing_listening_is_one_line(bare_environment: dict[str, str]) -> None
     for args in (
         ["inspect", "s-1", "--server", NOTHING_LISTENS],
         ["redrive", "--server", NOTHING_LISTENS],
+        ["usage", "--server", NOTHING_LISTENS],
     ):
         line = one_line_failure(manga_assist(bare_environment, *args))
         assert f"no server at {NOTHING_LISTENS}: is `manga-assist serve` running?" in line, line
     for args in (
         ["inspect", "s-1", "--endpoint-url", NOTHING_LISTENS],
         ["create-table", "--endpoint-url", NOTHING_LISTENS],
+        ["usage", "--customer", "c-1", "--endpoint-url", NOTHING_LISTENS],
     ):
         assert "cannot reach http://127.0.0.1:9" in one_line_failure(manga_assist(bare_environment, *args))
 
