@@ -156,11 +156,28 @@ class Printer:
             return "* history:" + ("\n" + "\n".join(lines) if lines else " (empty)")
         if kind == "forwarded":
             return "* delivered to the agent"
-        if kind == "handoff" and frame.get("status") == "handoff":
-            return "* you are being connected to a human agent; they will answer here"
         if kind == "handoff":
-            return "* the agent handed the conversation back to MangaAssist"
+            return "* " + _handoff_notice(frame)
         return f"* {json.dumps(frame, ensure_ascii=False)}"
+
+
+def _handoff_notice(frame: dict[str, Any]) -> str:
+    """What changed in the handoff, as the chat page says it (the frame's ``transition``)."""
+    agent = frame.get("agent_id")
+    transition = frame.get("transition")
+    if transition == "claimed":
+        return f"{agent} joined the conversation"
+    if transition == "transferred":
+        return (
+            f"{agent} takes over the conversation"
+            if agent
+            else "you're back in the queue for the next free agent"
+        )
+    if transition == "unclaimed":
+        return str(frame.get("message") or "no agent is free yet; you are still in the queue")
+    if transition == "released" or frame.get("status") != "handoff":
+        return "the agent handed the conversation back to MangaAssist"
+    return "you are being connected to a human agent; they will answer here"
 
 
 def too_large(frame: dict[str, Any]) -> bool:

@@ -157,3 +157,25 @@ def test_each_line_is_sent_once_and_answered_once(server: ServerThread) -> None:
     out = io.StringIO()
     asyncio.run(converse(server.ws_url, "cust-once", None, typed("Is volume 3 in stock?", "/quit"), out))
     assert out.getvalue().count("MangaAssist> ") == 1, out.getvalue()
+
+
+def test_each_change_of_a_handoff_is_told_as_what_it_is() -> None:
+    out = io.StringIO()
+    printer = Printer(out, "c")
+    for frame in (
+        {"type": "handoff", "status": "handoff", "transition": "waiting"},
+        {"type": "handoff", "status": "handoff", "transition": "claimed", "agent_id": "sam"},
+        {"type": "handoff", "status": "handoff", "transition": "transferred", "agent_id": "kim"},
+        {"type": "handoff", "status": "handoff", "transition": "transferred", "agent_id": None},
+        {"type": "handoff", "status": "handoff", "transition": "unclaimed", "message": "Still waiting."},
+        {"type": "handoff", "status": "active", "transition": "released"},
+    ):
+        printer.frame(frame)
+    assert out.getvalue().splitlines() == [
+        "* you are being connected to a human agent; they will answer here",
+        "* sam joined the conversation",
+        "* kim takes over the conversation",
+        "* you're back in the queue for the next free agent",
+        "* Still waiting.",
+        "* the agent handed the conversation back to MangaAssist",
+    ]
