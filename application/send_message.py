@@ -126,18 +126,16 @@ class SendMessage:
         outcome = SendOutcome(session_id=session_id, message_id=command.message_id)
         self._telemetry.count(metric.MESSAGES_RECEIVED)
 
+        # A stored reply is served whatever the session's state since: the bot answered this message id
+        # before a handoff, so a repeat during it is not the agent's (nor acknowledged as forwarded).
+        if recorded.existing is not None and recorded.existing.reply is not None:
+            return self._replay(command.connection_id, recorded.existing.reply, outcome)
         if status is SessionStatus.HANDOFF:
             return self._forward(session_id, command.connection_id, turn, recorded, outcome)
         if recorded.existing is not None:
             stored = self._take_over(session_id, recorded.existing)
             if stored is not None:
-                try:
-                    for frame in message_frames(stored):
-                        self._notifier.push(command.connection_id, frame)
-                except ConnectionGone:
-                    return evolve(outcome, replayed=True, client_gone=True)
-                self._telemetry.count(metric.REPLIES_REPLAYED)
-                return evolve(outcome, replayed=True)
+                return self._replay(command.connection_id, stored, outcome)
             turn = Turn(
                 turn_id=recorded.existing.user_turn_id,
                 role=Role.USER,
@@ -147,6 +145,16 @@ class SendMessage:
                 message_id=command.message_id,
             )
         return self._answer(command, session_id, turn, recorded, outcome, check)
+
+    def _replay(self, connection_id: str, stored: Turn, outcome: SendOutcome) -> SendOutcome:
+        """A repeated message id whose reply is stored: that reply again, no model call."""
+        try:
+            for frame in message_frames(stored):
+                self._notifier.push(connection_id, frame)
+        except ConnectionGone:
+            return evolve(outcome, replayed=True, client_gone=True)
+        self._telemetry.count(metric.REPLIES_REPLAYED)
+        return evolve(outcome, replayed=True)
 
     def _forward(
         self, session_id: str, connection_id: str, turn: Turn, recorded: RecordedMessage, outcome: SendOutcome

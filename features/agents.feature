@@ -32,6 +32,15 @@ Feature: Agents take over the conversations customers hand to a human
     Then connection "A" received "A new copy is on its way" from agent "mika" once
     And the conversation holds "A new copy is on its way" once
 
+  Scenario: A message the bot answered before the handoff, sent again during it, gets its stored reply
+    Given connection "A" sends the message "Where is my order?" with id "m-42"
+    And agent "mika" holds the conversation of connection "A"
+    When connection "A" sends the message "Where is my order?" with id "m-42"
+    Then connection "A" received 2 messages replying to "m-42" with the same content
+    And the bot was asked 1 time
+    And agent "mika" received no customer's message
+    And nothing about the conversation changed since agent "mika" claimed it
+
   Scenario: Two agents claim the same conversation at the same moment
     Given connection "A" has asked for a human because "refund"
     When agents "mika" and "sora" claim the conversation at the same moment

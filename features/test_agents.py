@@ -237,6 +237,11 @@ def receives(world: World, agent: str, text: str) -> None:
     assert frame["content"] == text and frame["session_id"] == world.session_of("A")
 
 
+@then(parsers.parse('agent "{agent}" received no customer\'s message'))
+def receives_none(world: World, agent: str) -> None:
+    assert world.chat.frames(console_of(world, agent), "customer_message") == []
+
+
 @then(parsers.parse('connection "{name}" received "{text}" from agent "{agent}" once'))
 def received_once(world: World, name: str, text: str, agent: str) -> None:
     replies = [f for f in world.chat.frames(world.conn(name), "message") if f["content"] == text]

@@ -4,6 +4,8 @@ message is stored once and answered once; another customer's session is never to
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -13,11 +15,16 @@ from tests.adversarial.strategies import RawFrame, raw_frames
 from tests.adversarial.systems import StrictChat
 
 customers = st.sampled_from(["cust-fuzz", "cust-fuzz", None])  # None: an anonymous session
+ASKED = RawFrame(
+    json.dumps({"action": "sendMessage", "message": "Is Frieren vol. 3 in stock?", "message_id": "m-2"})
+)
+HANDOFF = RawFrame(json.dumps({"action": "handoff", "reason": "I want a human"}))
 
 
 @examples(500)
 @given(customer=customers, frames=st.lists(raw_frames, min_size=1, max_size=4))
 @example(customer="cust-fuzz", frames=[RawFrame("[" * 100_000 + "]" * 100_000)])  # was a 500
+@example(customer="cust-fuzz", frames=[ASKED, HANDOFF, ASKED])  # was "forwarded", not its stored reply
 def test_any_frame_on_the_memory_store(
     memory: tuple[StrictChat, Neighbour], customer: str | None, frames: list[RawFrame]
 ) -> None:
