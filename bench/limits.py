@@ -18,11 +18,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from bench.figures import LIMITS_NEVER_HIT as NEVER
 from bench.figures import Figures, Row
 from bench.message_path import QUESTIONS, REGION, ROOT, TABLE
 
 RESULTS = ROOT / "bench" / "results" / "limits.json"
-NEVER = {"CUSTOMER_MESSAGES_PER_MINUTE": str(10**9), "CUSTOMER_DAILY_TOKENS": str(10**12)}  # on, never hit
 VARIANTS: dict[str, tuple[dict[str, str], bool]] = {
     "limits off (all 0)": (
         {"CUSTOMER_MESSAGES_PER_MINUTE": "0", "CUSTOMER_DAILY_TOKENS": "0", "DAILY_TOKENS": "0"},
