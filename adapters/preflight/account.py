@@ -14,24 +14,34 @@ from adapters.preflight import FAIL, OK, WARN, Finding
 UNRESERVED_MINIMUM = 100
 # Below this, the account is a new one with a lowered quota: every function shares it.
 COMFORTABLE_LIMIT = 1000
+# The template's logical id of the function the reservation is for.
+MESSAGE_FUNCTION = "MessageFunction"
 CONCURRENCY_QUOTA = "Service Quotas, Lambda, 'Concurrent executions' (L-B99A9384)"
 
 
-def concurrency(lambda_client: Any, reserved: int) -> Finding:
+def concurrency(lambda_client: Any, reserved: int, held: int = 0) -> Finding:
+    """``held``: what the message function reserves now (a redeployment). Lambda's
+    ``UnreservedConcurrentExecutions`` already leaves it out, and a redeployment replaces it rather
+    than adds to it: it is counted back before the new reservation is taken."""
     try:
         settings = lambda_client.get_account_settings()["AccountLimit"]
     except ClientError as error:
         return Finding("lambda concurrency", WARN, f"could not read it: {error.response['Error']['Code']}")
     limit = int(settings["ConcurrentExecutions"])
     unreserved = int(settings["UnreservedConcurrentExecutions"])
-    if reserved and unreserved - reserved < UNRESERVED_MINIMUM:
+    left = unreserved + held - reserved
+    if reserved and left < UNRESERVED_MINIMUM:
         detail = (
-            f"reserving {reserved} for the message function would leave {unreserved - reserved} of "
+            f"reserving {reserved} for the message function would leave {left} of "
             f"{limit} unreserved (Lambda keeps {UNRESERVED_MINIMUM}): the stack would fail. Deploy "
             f"with MessageReservedConcurrency=0, or ask for more ({CONCURRENCY_QUOTA})"
         )
         return Finding("lambda concurrency", FAIL, detail)
-    shape = f"limit {limit}, {unreserved} unreserved, the message function reserves {reserved or 'none'}"
+    holds = f", {held} of them held by the message function now" if held else ""
+    shape = (
+        f"limit {limit}, {unreserved} unreserved{holds}, "
+        f"the message function reserves {reserved or 'none'}"
+    )
     if limit < COMFORTABLE_LIMIT:
         detail = (
             f"{shape}: every frame and stream batch of every function shares {limit} executions; "
@@ -39,6 +49,21 @@ def concurrency(lambda_client: Any, reserved: int) -> Finding:
         )
         return Finding("lambda concurrency", WARN, detail)
     return Finding("lambda concurrency", OK, shape)
+
+
+def held_reservation(cloudformation: Any, lambda_client: Any, stack_name: str) -> int:
+    """What the stack's message function reserves now: 0 on a first deployment (no stack), with no
+    reservation, or when it cannot be read (then the check counts none back: it may fail, never pass,
+    wrongly)."""
+    try:
+        resource = cloudformation.describe_stack_resource(
+            StackName=stack_name, LogicalResourceId=MESSAGE_FUNCTION
+        )
+        name = resource["StackResourceDetail"]["PhysicalResourceId"]
+        answer = lambda_client.get_function_concurrency(FunctionName=name)
+    except ClientError:
+        return 0
+    return int(answer.get("ReservedConcurrentExecutions") or 0)
 
 
 def stack_resources(cloudformation: Any, dynamodb: Any, sqs: Any, stack_name: str) -> list[Finding]:

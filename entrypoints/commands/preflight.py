@@ -73,7 +73,8 @@ def checks(
     findings.append(model.access(clients["bedrock"], model_id))
     if invoke:
         findings.append(model.invocation(clients["bedrock-runtime"], model_id))
-    findings.append(account.concurrency(clients["lambda"], reserved))
+    held = account.held_reservation(clients["cloudformation"], clients["lambda"], stack_name)
+    findings.append(account.concurrency(clients["lambda"], reserved, held))
     findings += account.stack_resources(
         clients["cloudformation"], clients["dynamodb"], clients["sqs"], stack_name
     )

@@ -24,6 +24,7 @@ HAIKU_55 = "anthropic.claude-haiku-5-5"
 HAIKU_45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
 HAIKU_35 = "anthropic.claude-3-5-haiku-20241022-v1:0"
 STACK = "manga-assist"
+MESSAGE_FUNCTION = "manga-assist-MessageFunction-Q1w2E3r4T5y6"
 
 
 def foundation_model(
@@ -125,7 +126,37 @@ class Account:
 
     def no_stack(self) -> None:
         message = f"Stack with id {STACK} does not exist"
+        self.refuse("cloudformation", "describe_stack_resource", "ValidationError", message)
         self.refuse("cloudformation", "describe_stacks", "ValidationError", message)
+
+    def no_stack_resources(self) -> None:
+        """The stack exists, with no table or queue outputs to look into."""
+        stack = {
+            "StackName": STACK,
+            "CreationTime": datetime(2026, 11, 20, tzinfo=UTC),
+            "StackStatus": "UPDATE_COMPLETE",
+        }
+        self.answer("cloudformation", "describe_stacks", {"Stacks": [stack]}, {"StackName": STACK})
+
+    def message_function(self, reserved: int | None) -> None:
+        """The stack exists and its message function reserves ``reserved`` (None: no reservation)."""
+        detail = {
+            "StackName": STACK,
+            "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{STACK}/0e7b5f40-aaaa-bbbb-0123",
+            "LogicalResourceId": "MessageFunction",
+            "PhysicalResourceId": MESSAGE_FUNCTION,
+            "ResourceType": "AWS::Lambda::Function",
+            "LastUpdatedTimestamp": datetime(2026, 11, 20, tzinfo=UTC),
+            "ResourceStatus": "UPDATE_COMPLETE",
+        }
+        self.answer(
+            "cloudformation",
+            "describe_stack_resource",
+            {"StackResourceDetail": detail},
+            {"StackName": STACK, "LogicalResourceId": "MessageFunction"},
+        )
+        held = {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
+        self.answer("lambda", "get_function_concurrency", held, {"FunctionName": MESSAGE_FUNCTION})
 
     def run(self, model_id: str = PROFILE, reserved: int = 0, invoke: bool = True) -> dict[str, Finding]:
         findings = checks(self.clients, model_id, reserved, STACK, invoke=invoke, now=NOW)
@@ -264,8 +295,31 @@ def test_the_concurrency_quota_against_the_reservation(
     assert found["lambda concurrency"].status == status, found["lambda concurrency"]
 
 
+@pytest.mark.parametrize(
+    ("unreserved", "held", "reserved", "status"),
+    [
+        (100, 900, 900, OK),  # a redeployment keeping its 900: they are counted once, not twice
+        (100, 900, 901, FAIL),  # one more than it holds leaves 99
+        (600, 400, 900, OK),  # raised from 400 to 900 leaves exactly 100
+        (600, 0, 900, FAIL),  # nothing held back: the unreserved 600 cannot give 900 and keep 100
+    ],
+)
+def test_a_redeployment_counts_the_message_functions_reservation_once(
+    account: Account, unreserved: int, held: int, reserved: int, status: str
+) -> None:
+    """Lambda's UnreservedConcurrentExecutions already leaves out what the function reserves now."""
+    account.healthy_model()
+    account.message_function(reserved=held or None)
+    account.answer("lambda", "get_account_settings", account_settings(1000, unreserved))
+    account.no_stack_resources()
+    found = account.run(reserved=reserved)
+    assert found["lambda concurrency"].status == status, found["lambda concurrency"]
+    assert (f"{held} of them held" in found["lambda concurrency"].detail) == (held > 0 and status == OK)
+
+
 def test_an_existing_stack_reports_its_table_and_unstored_replies(account: Account) -> None:
     account.healthy_model()
+    account.message_function(reserved=None)
     account.answer("lambda", "get_account_settings", account_settings(1000, 1000))
     region_url = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}"
     outputs = {
