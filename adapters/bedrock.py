@@ -16,6 +16,7 @@ Failures, in the application's words:
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import threading
@@ -30,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from adapters.bedrock_models import UNKNOWN, traits_of
+from adapters.bedrock_models import THINKING_DISABLED, UNKNOWN, traits_of
 from application.errors import ModelFailed, ModelUnavailable
 from application.ports import Delta, Prompt, ReplyEvent, Usage
 
@@ -192,6 +193,8 @@ class BedrockLanguageModel:
         }
         if self.traits.temperature_allowed:
             request["inferenceConfig"]["temperature"] = self._temperature
+        if self.traits.disable_thinking:  # its thinking would spend maxTokens on text nobody sees
+            request["additionalModelRequestFields"] = copy.deepcopy(THINKING_DISABLED)
         system = [{"text": text} for text in prompt.system if text]
         if system:
             request["system"] = system
@@ -257,6 +260,7 @@ def request_shape(request: Mapping[str, Any]) -> dict[str, Any]:
             for message in request.get("messages", [])
         ],
         "inference": dict(request.get("inferenceConfig", {})),
+        "additional": request.get("additionalModelRequestFields", {}),
     }
 
 

@@ -10,7 +10,9 @@ no cache point), which every Converse model accepts; ``manga-assist preflight`` 
 Sources, read 2026-12-01: Bedrock's model cards (lifecycle, max output, prompt caching with its
 minimum tokens per cache checkpoint), Anthropic's migration guides (the 4.7-and-later and 5.x models
 answer 400 to a non-default ``temperature``; Haiku 5.5 and the 5.x models think adaptively unless told
-otherwise). Lifecycle is not kept here: it changes under us, so preflight asks Bedrock
+otherwise), Anthropic's model overview (Haiku 5.5 and Sonnet 5.5: thinking "adaptive", which may be
+turned off; Opus 5.5 and Fable 5.1: "adaptive (always on)") and Bedrock's *Adaptive thinking* page (the
+always-adaptive models answer 400 to ``thinking.type: "disabled"``). Lifecycle is not kept here: it changes under us, so preflight asks Bedrock
 (``GetFoundationModel``) instead.
 """
 
@@ -27,6 +29,13 @@ DEFAULT_MODEL_ID = "global.anthropic.claude-haiku-5-5"
 THINKING_OFF = "off"  # thinks only when asked to
 THINKING_ADAPTIVE = "adaptive"  # thinks when it judges a request needs it, unless told not to
 
+# What we ask of a model that would think by default (Converse ``additionalModelRequestFields``, passed
+# through to Anthropic's Messages API): no thinking. Its tokens would count against ``maxTokens``
+# (``LLM_MAX_TOKENS``, 1,024 by default) and a long think could leave a reply or a summary empty, cost
+# latency inside the reply's deadline, and is never shown to anyone. Only where ``thinking_can_be_disabled``:
+# the models that always think (Opus 5.5, Fable 5.x and other "adaptive, always on" ones) answer 400 to it.
+THINKING_DISABLED = {"thinking": {"type": "disabled"}}
+
 
 @frozen
 class ModelTraits:
@@ -36,6 +45,13 @@ class ModelTraits:
     min_cache_tokens: int  # the least a prompt prefix must cost before a cache point is accepted
     thinking_default: str  # THINKING_OFF or THINKING_ADAPTIVE: ``reasoningContent`` may stream
     max_output_tokens: int  # maxTokens above this is refused
+    # THINKING_DISABLED is accepted (sent to an adaptive model, it stops it thinking); False: never sent
+    thinking_can_be_disabled: bool = False
+
+    @property
+    def disable_thinking(self) -> bool:
+        """Whether requests carry THINKING_DISABLED: a model that would think, and may be told not to."""
+        return self.thinking_default == THINKING_ADAPTIVE and self.thinking_can_be_disabled
 
 
 # Matched in order against the base model id (geography and ARN stripped); first match wins.
@@ -44,7 +60,7 @@ SUPPORTED: tuple[tuple[re.Pattern[str], ModelTraits], ...] = tuple(
     for pattern, traits in (
         (
             r"^anthropic\.claude-haiku-5-5",
-            ModelTraits("Claude Haiku 5.5", False, True, 512, THINKING_ADAPTIVE, 128_000),
+            ModelTraits("Claude Haiku 5.5", False, True, 512, THINKING_ADAPTIVE, 128_000, True),
         ),
         (
             r"^anthropic\.claude-haiku-4-5-20251001",

@@ -10,6 +10,11 @@ Two behaviours of newer models are played whatever the script says: a model name
 ``ValidationException`` (as Claude Haiku 5.5 and the 4.7-and-later models do), and a ``Stream`` with
 ``reasoning`` first streams a ``reasoningContent`` block (the model thinking: text, then its signature)
 before the reply's text block.
+
+A model named in ``thinks_unless_disabled`` thinks before an unscripted answer unless the request
+carries ``additionalModelRequestFields.thinking.type: "disabled"``: its thinking costs
+``thinking_tokens`` of the request's ``maxTokens`` first, and when that spends them all the answer has
+no text (``stopReason: max_tokens``), as a real adaptive model's does.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
 from testing.local_http import LocalServer, QuietHandler, Served
 
@@ -122,6 +127,7 @@ class Completion:
     input_tokens: int = 42
     output_tokens: int = 3
     reasoning: str = ""  # a reasoningContent block before the text
+    stop_reason: str = "end_turn"
 
     def body(self) -> dict[str, Any]:
         content: list[dict[str, Any]] = [{"text": self.text}]
@@ -130,7 +136,7 @@ class Completion:
             content.insert(0, {"reasoningContent": thought})
         return {
             "output": {"message": {"role": "assistant", "content": content}},
-            "stopReason": "end_turn",
+            "stopReason": self.stop_reason,
             "usage": {
                 "inputTokens": self.input_tokens,
                 "outputTokens": self.output_tokens,
@@ -174,6 +180,8 @@ class BedrockStandIn(Served):
     script_queue: deque[Script] = field(factory=deque)
     received: list[Received] = field(factory=list)
     refuses_temperature: frozenset[str] = frozenset()  # model ids that answer a temperature with 400
+    thinks_unless_disabled: frozenset[str] = frozenset()  # model ids that think unless told not to
+    thinking_tokens: int = 2_000  # what their thinking costs of maxTokens
     _server: LocalServer | None = None
     _lock: threading.Lock = field(factory=threading.Lock)
 
@@ -188,7 +196,27 @@ class BedrockStandIn(Served):
                 return TEMPERATURE_REFUSED
             if self.script_queue:
                 return self.script_queue.popleft()
-        return Stream() if operation == "converse-stream" else Completion()
+        answer: Script = Stream() if operation == "converse-stream" else Completion()
+        if model_id in self.thinks_unless_disabled and not _thinking_disabled(body):
+            return self._thinking_first(answer, int(body.get("inferenceConfig", {}).get("maxTokens", 0)))
+        return answer
+
+    def _thinking_first(self, answer: Script, max_tokens: int) -> Script:
+        thought = "Let me think about what the customer is asking."
+        if isinstance(answer, Stream):
+            if self.thinking_tokens >= max_tokens:
+                return Stream(reasoning=(thought,), deltas=(), output_tokens=max_tokens, stop_reason="max_tokens")
+            return evolve(answer, reasoning=(thought,), output_tokens=answer.output_tokens + self.thinking_tokens)
+        if isinstance(answer, Completion):
+            if self.thinking_tokens >= max_tokens:
+                return Completion(text="", reasoning=thought, output_tokens=max_tokens, stop_reason="max_tokens")
+            return evolve(answer, reasoning=thought, output_tokens=answer.output_tokens + self.thinking_tokens)
+        return answer
+
+
+def _thinking_disabled(body: dict[str, Any]) -> bool:
+    thinking = (body.get("additionalModelRequestFields") or {}).get("thinking") or {}
+    return isinstance(thinking, dict) and thinking.get("type") == "disabled"
 
 
 class _Handler(QuietHandler):

@@ -91,7 +91,8 @@ def known(model_id: str) -> Finding:
     temperature = "takes a temperature" if traits.temperature_allowed else "no temperature sent"
     cache = "prompt caching" if traits.supports_prompt_cache else "no prompt caching"
     detail = (
-        f"{traits.name}: {temperature}, {cache}, thinking {traits.thinking_default} by default, "
+        f"{traits.name}: {temperature}, {cache}, thinking {traits.thinking_default} by default"
+        f"{' (sent disabled)' if traits.disable_thinking else ''}, "
         f"at most {traits.max_output_tokens} output tokens"
     )
     return Finding("model table", OK, detail)

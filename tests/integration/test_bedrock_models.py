@@ -19,6 +19,7 @@ from domain.model import Role
 from testing.bedrock_standin import BedrockStandIn, Completion, Stream
 
 HAIKU_45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+UNKNOWN_THINKER = "acme.thinker-v9"  # not in the table: may think, and may not be told otherwise
 PROMPT = Prompt(
     system=["You are MangaAssist."],
     messages=[PromptMessage(Role.USER, "Which volume of Frieren is next?")],
@@ -29,7 +30,10 @@ SINGLE_ATTEMPT = Config(read_timeout=5, retries={"mode": "standard", "total_max_
 
 @pytest.fixture
 def bedrock() -> Iterator[BedrockStandIn]:
-    with BedrockStandIn(refuses_temperature=frozenset({DEFAULT_MODEL_ID})) as standin:
+    with BedrockStandIn(
+        refuses_temperature=frozenset({DEFAULT_MODEL_ID}),
+        thinks_unless_disabled=frozenset({DEFAULT_MODEL_ID, UNKNOWN_THINKER}),
+    ) as standin:
         yield standin
 
 
@@ -152,3 +156,39 @@ def test_a_whole_answer_leaves_its_reasoning_block_out(bedrock: BedrockStandIn) 
     bedrock.script(Completion(text="Summary: asks about Frieren.", reasoning="Hmm.", output_tokens=20))
     text, usage = model(bedrock, DEFAULT_MODEL_ID).complete(PROMPT)
     assert text == "Summary: asks about Frieren." and usage.output_tokens == 20
+
+
+def test_the_stand_in_thinks_away_a_small_budget_unless_told_not_to(bedrock: BedrockStandIn) -> None:
+    """The stand-in can fail: asked as before, the default model spends LLM_MAX_TOKENS' 1,024 tokens
+    thinking and answers no text at all."""
+    answer = client_for(bedrock).converse(  # type: ignore[attr-defined]
+        modelId=DEFAULT_MODEL_ID,
+        messages=[{"role": "user", "content": [{"text": "hi"}]}],
+        inferenceConfig={"maxTokens": 1024},
+    )
+    assert answer["stopReason"] == "max_tokens"
+    assert "".join(block.get("text", "") for block in answer["output"]["message"]["content"]) == ""
+
+
+def test_the_default_model_is_told_not_to_think_and_answers_within_its_budget(
+    bedrock: BedrockStandIn,
+) -> None:
+    assert traits_of(DEFAULT_MODEL_ID).disable_thinking
+    events = list(model(bedrock, DEFAULT_MODEL_ID, max_tokens=1024).stream_reply(PROMPT))
+    assert "".join(e.text for e in events if isinstance(e, Delta)) == "Hello from the stand-in."
+    assert events[-1] == Usage(input_tokens=42, output_tokens=4)  # no thinking tokens spent
+    summary, _ = model(bedrock, DEFAULT_MODEL_ID, max_tokens=1024).complete(PROMPT)
+    assert summary == "A whole reply."
+    assert [r.body.get("additionalModelRequestFields") for r in bedrock.received] == [
+        {"thinking": {"type": "disabled"}}
+    ] * 2
+
+
+@pytest.mark.parametrize("model_id", [HAIKU_45, UNKNOWN_THINKER])
+def test_no_thinking_field_for_a_model_that_does_not_think_or_may_not_be_told(
+    bedrock: BedrockStandIn, model_id: str
+) -> None:
+    """Haiku 4.5 thinks only when asked; a model the table does not know could be an always-thinking
+    one, which answers 400 to ``disabled``: nothing optional is sent to it (its reply may be thinner)."""
+    list(model(bedrock, model_id).stream_reply(PROMPT))
+    assert "additionalModelRequestFields" not in bedrock.received[0].body
