@@ -37,10 +37,9 @@ def concurrency(lambda_client: Any, reserved: int, held: int = 0) -> Finding:
             f"with MessageReservedConcurrency=0, or ask for more ({CONCURRENCY_QUOTA})"
         )
         return Finding("lambda concurrency", FAIL, detail)
-    holds = f", {held} of them held by the message function now" if held else ""
+    holds = f" and {held} held by the message function now" if held else ""
     shape = (
-        f"limit {limit}, {unreserved} unreserved{holds}, "
-        f"the message function reserves {reserved or 'none'}"
+        f"limit {limit}, {unreserved} unreserved{holds}, the message function reserves {reserved or 'none'}"
     )
     if limit < COMFORTABLE_LIMIT:
         detail = (
