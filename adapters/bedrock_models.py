@@ -12,8 +12,8 @@ minimum tokens per cache checkpoint), Anthropic's migration guides (the 4.7-and-
 answer 400 to a non-default ``temperature``; Haiku 5.5 and the 5.x models think adaptively unless told
 otherwise), Anthropic's model overview (Haiku 5.5 and Sonnet 5.5: thinking "adaptive", which may be
 turned off; Opus 5.5 and Fable 5.1: "adaptive (always on)") and Bedrock's *Adaptive thinking* page (the
-always-adaptive models answer 400 to ``thinking.type: "disabled"``). Lifecycle is not kept here: it changes under us, so preflight asks Bedrock
-(``GetFoundationModel``) instead.
+always-adaptive models answer 400 to ``thinking.type: "disabled"``). Lifecycle is not kept here: it
+changes under us, so preflight asks Bedrock (``GetFoundationModel``) instead.
 """
 
 from __future__ import annotations
