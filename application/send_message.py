@@ -7,7 +7,7 @@ import logging
 from attrs import evolve, frozen
 
 from application import telemetry as metric
-from application.deadline import CUT_SHORT_MARK, Deadline, DeadlineReached, until
+from application.deadline import CUT_SHORT_MARK, BoundedNotifier, Deadline, DeadlineReached, until
 from application.errors import (
     ConnectionGone,
     MessageInProgress,
@@ -257,7 +257,9 @@ class SendMessage:
     ) -> SendOutcome:
         prompt = self._prompts.build(recorded.context, question)
         response_id = self._ids.response_id()
-        stream = ChunkStream(self._notifier, self._clock, command.connection_id, response_id)
+        # Every push of this reply ends before the function may (a push past it is given up).
+        notifier = BoundedNotifier(self._notifier, command.answer_by, self._clock)
+        stream = ChunkStream(notifier, self._clock, command.connection_id, response_id)
         usage = Usage(None, None)
         started = self._clock.monotonic()
         first_token: float | None = None
@@ -277,9 +279,7 @@ class SendMessage:
                 # What the customer already read is kept, and shown to end there.
                 log.warning("the reply reached its deadline; stored cut short")
                 self._telemetry.count(metric.REPLIES_CUT_SHORT)
-                stream.add(CUT_SHORT_MARK)
                 cut_short = True
-            stream.flush()
             if not stream.text.strip():
                 raise ModelFailed("the model returned an empty reply")
         except BaseException as error:
@@ -294,23 +294,29 @@ class SendMessage:
         reply = Turn(
             turn_id=question.reply_id(),
             role=Role.ASSISTANT,
-            content=stream.text,
+            content=stream.text + (CUT_SHORT_MARK if cut_short else ""),
             token_count=usage.output_tokens or self._counter.count(stream.text),
             created_at=self._clock.now(),
             message_id=command.message_id,
             response_id=response_id,
         )
         charge = check.charge(charged_tokens(usage, prompt.estimated_tokens, reply.token_count))
+        # Stored (or queued) before any further push: past the deadline only pushes are left, and each
+        # gives up at the function's end (BoundedNotifier) rather than be ended mid-write.
         queued = self._store_reply(session_id, command.message_id, reply, charge)
+        if cut_short:
+            stream.add(CUT_SHORT_MARK)  # the chunks, too, add up to the stored reply
+        stream.flush()
         gone, undelivered = stream.gone, False
         if not gone:
             try:
                 for frame in message_frames(reply):
-                    self._notifier.push(command.connection_id, frame)
+                    notifier.push(command.connection_id, frame)
             except ConnectionGone:
                 gone = True
-            except Unavailable:
-                # Stored all the same: a resume or a retry of this message id shows it.
+            except Exception:
+                # Stored all the same: a resume or a retry of this message id shows it. Best effort:
+                # the Management API kept failing, the function's end came, or the push itself broke.
                 log.warning("the reply is stored but could not be pushed to the client", exc_info=True)
                 self._telemetry.count(metric.REPLIES_UNDELIVERED)
                 undelivered = True

@@ -13,8 +13,9 @@ from application.deadline import Deadline
 from application.ports import Clock
 
 API_GATEWAY_SECONDS = 29.0
-# Storing the reply (one transaction, or the retry queue) and pushing its frames; a write's own
-# retries can take longer in the worst case, when the table itself is failing.
+# Storing the reply (one transaction, or the retry queue), then pushing its last frames, each push
+# given up at the function's end (application.deadline.BoundedNotifier); a write's own retries can
+# take longer in the worst case, when the table itself is failing (docs/DEPLOY.md, *Limits AWS enforces*).
 MARGIN_SECONDS = 5.0
 
 
@@ -30,4 +31,4 @@ def reply_deadline(
     if isinstance(received, int | float) and received > 0:
         waited = min(max(wall() - received / 1000, 0.0), API_GATEWAY_SECONDS)
         budget = min(budget, API_GATEWAY_SECONDS - waited)
-    return Deadline.within(clock, budget - MARGIN_SECONDS)
+    return Deadline.within(clock, budget - MARGIN_SECONDS, margin=MARGIN_SECONDS)

@@ -205,12 +205,20 @@ class BedrockStandIn(Served):
         thought = "Let me think about what the customer is asking."
         if isinstance(answer, Stream):
             if self.thinking_tokens >= max_tokens:
-                return Stream(reasoning=(thought,), deltas=(), output_tokens=max_tokens, stop_reason="max_tokens")
-            return evolve(answer, reasoning=(thought,), output_tokens=answer.output_tokens + self.thinking_tokens)
+                return Stream(
+                    reasoning=(thought,), deltas=(), output_tokens=max_tokens, stop_reason="max_tokens"
+                )
+            return evolve(
+                answer, reasoning=(thought,), output_tokens=answer.output_tokens + self.thinking_tokens
+            )
         if isinstance(answer, Completion):
             if self.thinking_tokens >= max_tokens:
-                return Completion(text="", reasoning=thought, output_tokens=max_tokens, stop_reason="max_tokens")
-            return evolve(answer, reasoning=thought, output_tokens=answer.output_tokens + self.thinking_tokens)
+                return Completion(
+                    text="", reasoning=thought, output_tokens=max_tokens, stop_reason="max_tokens"
+                )
+            return evolve(
+                answer, reasoning=thought, output_tokens=answer.output_tokens + self.thinking_tokens
+            )
         return answer
 
 
