@@ -314,7 +314,8 @@ def test_a_redeployment_counts_the_message_functions_reservation_once(
     account.no_stack_resources()
     found = account.run(reserved=reserved)
     assert found["lambda concurrency"].status == status, found["lambda concurrency"]
-    assert (f"{held} held by the message function" in found["lambda concurrency"].detail) == (held > 0 and status == OK)
+    said = f"{held} held by the message function" in found["lambda concurrency"].detail
+    assert said == (held > 0 and status == OK)
 
 
 def test_an_existing_stack_reports_its_table_and_unstored_replies(account: Account) -> None:
