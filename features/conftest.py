@@ -30,7 +30,7 @@ class World:
         return self.connections.setdefault(name, f"conn{name}Id0000=")
 
     def session_of(self, name: str) -> str:
-        session_id = self.chat.repository.session_id_of_connection(self.conn(name))
+        session_id: str | None = self.chat.repository.session_id_of_connection(self.conn(name))
         assert session_id is not None, f"connection {name} has no session"
         return session_id
 

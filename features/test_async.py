@@ -38,7 +38,7 @@ def asks_questions(world: World, name: str, count: int, topic: str) -> None:
 
 @then(parsers.parse("the first {count:d} turns of the conversation are summarised"), target_fixture="summary")
 def summary_exists(world: World, count: int) -> Summary:
-    summary = world.chat.repository.latest_summary(world.session_of("A"))
+    summary: Summary | None = world.chat.repository.latest_summary(world.session_of("A"))
     assert summary is not None and summary.turns_covered == count
     covered = world.chat.repository.turns_after(world.session_of("A"), None, 100)[:count]
     assert summary.last_turn_id == covered[-1].turn_id

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from application.ports import PendingWrite
+
 START = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
 
 
@@ -64,7 +66,7 @@ class FlakyRepository:
 
 class ListRetryQueue:
     def __init__(self) -> None:
-        self.items: list[object] = []
+        self.items: list[PendingWrite] = []
 
-    def enqueue(self, write: object) -> None:
+    def enqueue(self, write: PendingWrite) -> None:
         self.items.append(write)

@@ -9,7 +9,8 @@ from typing import Any
 
 from attrs import frozen
 
-from adapters.apigateway import MAX_FRAME_BYTES, FrameTooLarge, encode_frame
+from adapters.apigateway import FrameTooLarge
+from application.frame_size import MAX_FRAME_BYTES, encode_frame
 from application.ports import Frame, PendingWrite
 from testing.notifier import RecordingNotifier
 

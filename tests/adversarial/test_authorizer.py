@@ -141,7 +141,8 @@ def test_the_handler_lets_in_each_kind_of_good_token(issuer: Issuer, configure: 
 
 def test_an_agent_is_whoever_the_agent_group_holds(issuer: Issuer, configure: Any) -> None:
     configure(**issuer.env())
-    _, agent = authorize(issuer.token(subject="agent-7", **{"cognito:groups": ["support-agents"]}))
+    groups: dict[str, Any] = {"cognito:groups": ["support-agents"]}  # not a Python name: by **
+    _, agent = authorize(issuer.token(subject="agent-7", **groups))
     assert agent["context"] == {"customer_id": "agent-7", "role": "agent"}
     _, other = authorize(issuer.token(subject="cust-9", groups=["vip", "support-agents-not"]))
     assert other["context"]["role"] == "customer"
@@ -317,8 +318,13 @@ def _connect_as(token: str, connection_id: str, session_id: str | None = None) -
 @pytest.fixture
 def jwt_server(issuer: Issuer, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ServerThread, list[Any]]]:
     connects: list[Any] = []
-    real = connect.handler
-    monkeypatch.setattr(connect, "handler", lambda e, c: (connects.append(e), real(e, c))[1])
+    real: Callable[[dict[str, Any], Any], dict[str, Any]] = connect.handler
+
+    def recorded(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        connects.append(event)
+        return real(event, context)
+
+    monkeypatch.setattr(connect, "handler", recorded)
     server = ServerThread(
         ServeOptions(host="127.0.0.1", port=0, auth="jwt"),
         monkeypatch,

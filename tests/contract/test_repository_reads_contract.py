@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from domain.model import Summary
+from domain.model import Summary, Turn
 from tests.contract.conversation import NOW, exchange, open_session, record, user_turn
 
 # --- reads -----------------------------------------------------------------------------------------
@@ -13,7 +13,7 @@ from tests.contract.conversation import NOW, exchange, open_session, record, use
 
 def test_history_is_the_last_turns_oldest_first(repo: Any) -> None:
     open_session(repo)
-    turns = []
+    turns: list[Turn] = []
     for n in range(4):
         turns.extend(exchange(repo, f"question {n}", f"m-{n}", NOW + timedelta(seconds=n)))
     assert list(repo.history("s-1", 3)) == turns[-3:]
@@ -23,7 +23,7 @@ def test_history_is_the_last_turns_oldest_first(repo: Any) -> None:
 
 def test_the_context_starts_after_the_latest_summary(repo: Any) -> None:
     open_session(repo)
-    turns = []
+    turns: list[Turn] = []
     for n in range(5):
         turns.extend(exchange(repo, f"question {n}", f"m-{n}", NOW + timedelta(seconds=n)))
     repo.add_summary(Summary("s-1", "older summary", turns[1].turn_id, 2, NOW))

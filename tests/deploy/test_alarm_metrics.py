@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -61,6 +62,7 @@ def emf_of(invoke: Callable[[], Any]) -> set[Metric]:
     """What ``invoke`` (a handler called as Lambda would) wrote to stdout as EMF."""
     stdout = io.StringIO()
     handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(stdout)
     try:
         # An authorizer refuses by raising: what it wrote on the way out is what counts.

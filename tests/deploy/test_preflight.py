@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.client import BaseClient
 from botocore.stub import Stubber
 
 from adapters.bedrock import BedrockLanguageModel
@@ -104,7 +105,11 @@ class Account:
     """The six clients of a preflight, each with its Stubber; every stubbed answer must be used."""
 
     def __init__(self, stack: ExitStack) -> None:
-        self.clients = {name: boto3.client(name, region_name="us-east-1") for name in CLIENTS}
+        # boto3-stubs overloads client() per literal service name; CLIENTS holds plain str.
+        self.clients: dict[str, BaseClient] = {
+            name: boto3.client(name, region_name="us-east-1")  # type: ignore[call-overload]
+            for name in CLIENTS
+        }
         self.stubs = {name: stack.enter_context(Stubber(client)) for name, client in self.clients.items()}
 
     def answer(self, service: str, operation: str, response: dict[str, Any], params: Any = None) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from attrs import define
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 Body = dict[str, Any]
 
@@ -32,7 +33,8 @@ def reply_transaction(body: Body) -> bool:
 
 
 def turn_query(body: Body) -> bool:
-    return body.get("ExpressionAttributeValues", {}).get(":prefix", {}).get("S") == "TURN#"
+    prefix: str | None = body.get("ExpressionAttributeValues", {}).get(":prefix", {}).get("S")
+    return prefix == "TURN#"
 
 
 def lease_release(body: Body) -> bool:
@@ -94,4 +96,4 @@ class InjectedFaults:
         }
         if plan.reasons is not None:
             parsed["CancellationReasons"] = [{"Code": code} for code in plan.reasons]
-        return AWSResponse(params.get("url", ""), status, {}, None), parsed
+        return AWSResponse(params.get("url", ""), status, HTTPHeaders(), None), parsed

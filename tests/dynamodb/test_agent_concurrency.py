@@ -111,7 +111,7 @@ def test_ten_agents_claiming_five_conversations_at_once_leave_one_holder_each(ch
 
 
 def _customer_of(chat: Chat, session_id: str) -> str:
-    customer = chat.repository.get(session_id).customer_id
+    customer: str | None = chat.repository.get(session_id).customer_id
     assert customer is not None
     return customer
 

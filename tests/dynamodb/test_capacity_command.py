@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from typing import Any
 
 from entrypoints.cli import main
 
 
-def run(*args: str) -> dict:
+def run(*args: str) -> dict[str, Any]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["capacity", *args, "--json", "--sample", "10"]) == 0
-    return json.loads(out.getvalue())
+    report: dict[str, Any] = json.loads(out.getvalue())
+    return report
 
 
 def test_capacity_is_measured_and_scales_with_the_rate_and_the_message_size() -> None:

@@ -26,7 +26,8 @@ def index(reads: Any, slept: list[float], capacity: int = 10) -> ConnectionIndex
 
 
 def test_a_lagging_index_is_asked_again_and_the_answer_remembered() -> None:
-    reads, slept = LaggingIndex(lag=2), []
+    reads = LaggingIndex(lag=2)
+    slept: list[float] = []
     lookups = index(reads, slept)
     assert lookups.lookup("conn-1") == "s-1"
     assert reads.looks == 3 and len(slept) == 2
@@ -34,13 +35,15 @@ def test_a_lagging_index_is_asked_again_and_the_answer_remembered() -> None:
 
 
 def test_a_connection_with_no_session_is_asked_a_bounded_number_of_times() -> None:
-    reads, slept = LaggingIndex(lag=99), []
+    reads = LaggingIndex(lag=99)
+    slept: list[float] = []
     assert index(reads, slept).lookup("conn-1") is None
     assert reads.looks == 3
 
 
 def test_what_this_process_moved_is_forgotten_and_the_oldest_entries_go_first() -> None:
-    reads, slept = LaggingIndex(lag=0), []
+    reads = LaggingIndex(lag=0)
+    slept: list[float] = []
     lookups = index(reads, slept, capacity=2)
     lookups.remember("conn-1", "s-1")
     lookups.forget("conn-1")

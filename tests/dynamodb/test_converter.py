@@ -6,7 +6,7 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
 from hypothesis import given
@@ -26,6 +26,9 @@ from adapters.dynamodb.converter import (
 )
 from adapters.dynamodb.layout import key, turn_key
 from domain.model import Handoff, Role, Session, SessionStatus, Turn
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 NOW = datetime(2026, 11, 27, 9, 0, 0, 123456, tzinfo=UTC)
 
@@ -61,8 +64,9 @@ def test_turn_text_is_stored_as_zlib_bytes_and_read_back_from_binary() -> None:
     assert zlib.decompress(item["content_compressed"]["B"]).decode() == turn.content
     assert turn_from(item) == turn
     # The resource API and TypeDeserializer wrap B in Binary; the converter wants bytes either way.
-    wrapped = {**item, "content_compressed": {"B": bytes(item["content_compressed"]["B"])}}
-    assert isinstance(TypeDeserializer().deserialize(wrapped["content_compressed"]), Binary)
+    compressed: AttributeValueTypeDef = {"B": bytes(item["content_compressed"]["B"])}
+    wrapped: dict[str, Any] = {**item, "content_compressed": compressed}
+    assert isinstance(TypeDeserializer().deserialize(compressed), Binary)
     assert turn_from(wrapped).content == turn.content
 
 

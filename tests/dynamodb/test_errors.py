@@ -15,8 +15,12 @@ from tests.dynamodb.faults import InjectedFaults
 
 
 def client_error(code: str, status: int = 400, **extra: Any) -> ClientError:
-    response: Any = {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}
-    return ClientError({**response, **extra}, "TransactWriteItems")
+    response: Any = {
+        "Error": {"Code": code, "Message": "x"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+        **extra,
+    }
+    return ClientError(response, "TransactWriteItems")
 
 
 @pytest.mark.parametrize(
@@ -85,8 +89,10 @@ def test_backoff_is_jittered_and_bounded() -> None:
 
 def test_botocore_retries_in_standard_mode_with_timeouts() -> None:
     config = client_config()
-    assert config.retries == {"mode": "standard", "max_attempts": 3}
-    assert config.connect_timeout and config.read_timeout and config.tcp_keepalive
+    # botocore sets each option as an attribute at runtime; botocore-stubs declares them only as
+    # Config()'s parameters.
+    assert config.retries == {"mode": "standard", "max_attempts": 3}  # type: ignore[attr-defined]
+    assert config.connect_timeout and config.read_timeout and config.tcp_keepalive  # type: ignore[attr-defined]
 
 
 def test_a_missing_table_fails_loudly(in_process_table: Any) -> None:

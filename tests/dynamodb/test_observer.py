@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from dependency_injector import providers
 
 from entrypoints.container import build_container
@@ -10,7 +11,7 @@ from testing.telemetry import RecordingTelemetry
 from tests.dynamodb.faults import InjectedFaults, reply_transaction
 
 
-def test_retries_and_expected_condition_failures_are_counted_apart(monkeypatch) -> None:
+def test_retries_and_expected_condition_failures_are_counted_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     from testing.aws import TABLE, moto_table
 
     monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")

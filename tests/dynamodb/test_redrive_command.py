@@ -7,12 +7,15 @@ import io
 import json
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from entrypoints.cli import main
 
 
-def test_a_letter_that_still_fails_is_reported_once_and_stays_in_the_dlq(monkeypatch) -> None:
+def test_a_letter_that_still_fails_is_reported_once_and_stays_in_the_dlq(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SESSION_STORE", "memory")
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")

@@ -23,7 +23,8 @@ def usage(*args: str) -> dict[str, Any]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["usage", *args, "--json", "--table", TABLE]) == 0
-    return json.loads(out.getvalue())
+    report: dict[str, Any] = json.loads(out.getvalue())
+    return report
 
 
 @pytest.mark.usefixtures("table")

@@ -110,8 +110,8 @@ def test_the_fake_model_mode_never_imports_the_bedrock_adapter() -> None:
 def test_the_default_model_thinks_in_private_and_pays_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """The default model (no MODEL_ID) refuses a temperature and streams reasoningContent: it gets none,
     no chunk or stored turn holds its thinking, and the thinking's tokens are in the usage."""
+    from adapters.bedrock_models import DEFAULT_MODEL_ID
     from application.telemetry import TOKENS_OUT
-    from entrypoints.settings import DEFAULT_MODEL_ID
     from testing.telemetry import RecordingTelemetry
 
     with BedrockStandIn(refuses_temperature=frozenset({DEFAULT_MODEL_ID})) as bedrock:
@@ -119,7 +119,7 @@ def test_the_default_model_thinks_in_private_and_pays_for_it(monkeypatch: pytest
         container = build_container({"LLM_PROVIDER": "bedrock"})
         telemetry = RecordingTelemetry()
         container.adapters.telemetry.override(providers.Object(telemetry))
-        system = Chat(container=container, llm=container.adapters.llm(), clock=ManualClock())  # type: ignore[arg-type]
+        system = Chat(container=container, llm=container.adapters.llm(), clock=ManualClock())
         try:
             assert system.connect(CONN, "cust-1") == 200
             thinking = ("The customer wants", " Frieren 3; check stock.")

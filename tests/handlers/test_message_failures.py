@@ -9,9 +9,10 @@ import pytest
 from dependency_injector import providers
 
 from application.errors import ModelFailed, ModelUnavailable
+from application.ports import Frame, Notifier
 from domain.model import SessionStatus
 from entrypoints.container import message_bus
-from testing.fakes import FlakyRepository, ListRetryQueue
+from testing.fakes import FlakyRepository, ListRetryQueue, ManualClock
 from testing.harness import Chat
 
 CONN = "connFail0001="
@@ -20,7 +21,9 @@ CONN = "connFail0001="
 @pytest.fixture
 def session_id(chat: Chat) -> str:
     assert chat.connect(CONN, "cust-1") == 200
-    return chat.repository.session_id_of_connection(CONN)
+    session_id: str | None = chat.repository.session_id_of_connection(CONN)
+    assert session_id is not None
+    return session_id
 
 
 def turns(chat: Chat, session_id: str) -> list[tuple[str, str]]:
@@ -52,7 +55,7 @@ def test_a_model_that_rejects_our_request_is_an_internal_error(chat: Chat) -> No
 
 
 def test_a_message_being_answered_elsewhere_is_a_conflict_until_its_lease_ends(
-    chat: Chat, session_id: str, clock
+    chat: Chat, session_id: str, clock: ManualClock
 ) -> None:
     # Another invocation stored the user turn and is still answering (or died holding the lease).
     from application.send_message import SendMessageCommand
@@ -119,7 +122,7 @@ def test_an_unavailable_store_before_anything_is_written_is_a_clean_503(chat: Ch
     assert turns(chat, session_id) == [] and chat.llm.calls == 0
 
 
-def test_during_a_handoff_the_bot_stays_silent(chat: Chat, session_id: str, clock) -> None:
+def test_during_a_handoff_the_bot_stays_silent(chat: Chat, session_id: str, clock: ManualClock) -> None:
     current = chat.repository.get(session_id)
     chat.repository.replace(current, current.hand_off(clock.now(), timedelta(hours=1)))
     assert chat.say(CONN, "I want a human", "m-1") == 200
@@ -161,10 +164,10 @@ def test_a_management_api_failing_mid_reply_still_stores_the_reply(chat: Chat, s
 
 
 class _FailingAfter:
-    def __init__(self, inner: object, pushes: int) -> None:
+    def __init__(self, inner: Notifier, pushes: int) -> None:
         self.inner, self.left = inner, pushes
 
-    def push(self, connection_id: str, frame: object) -> None:
+    def push(self, connection_id: str, frame: Frame) -> None:
         from application.errors import Unavailable
 
         if self.left <= 0:
@@ -186,7 +189,7 @@ def test_a_client_gone_before_its_answer_is_not_our_fault(chat: Chat) -> None:
 
 
 def test_a_message_during_a_handoff_frees_its_id_and_a_repeat_is_a_quiet_success(
-    chat: Chat, session_id: str, clock
+    chat: Chat, session_id: str, clock: ManualClock
 ) -> None:
     current = chat.repository.get(session_id)
     chat.repository.replace(current, current.hand_off(clock.now(), timedelta(hours=1)))

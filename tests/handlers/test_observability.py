@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,10 +20,11 @@ SECRET = "my card number is 4111-1111-1111-1111"
 CONN = "connObserve01="
 
 
-def run(chat: Chat, body: Any) -> tuple[list[dict], list[dict]]:
+def run(chat: Chat, body: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Invoke the handler as Lambda would, reading what it wrote to stdout: logs and EMF metrics."""
     stdout = io.StringIO()
     handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(stdout)
     try:
         with contextlib.redirect_stdout(stdout):
@@ -38,7 +40,7 @@ def run(chat: Chat, body: Any) -> tuple[list[dict], list[dict]]:
     return logs, metrics
 
 
-def metric_names(metrics: list[dict]) -> set[str]:
+def metric_names(metrics: list[dict[str, Any]]) -> set[str]:
     return {m["Name"] for line in metrics for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
 
 
@@ -93,10 +95,9 @@ def test_a_model_failure_is_an_error_line_and_a_metric_without_content(connected
 
 def _logged(call: Any) -> str:
     """Everything a call wrote: the handlers' JSON lines, EMF metrics and the standard loggers."""
-    import logging
-
     stdout = io.StringIO()
     handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(stdout)
     plain = logging.StreamHandler(stdout)
     logging.getLogger().addHandler(plain)

@@ -6,11 +6,13 @@ from dependency_injector import providers
 
 from application.timeline import SessionTimeline
 from entrypoints.commands.inspect import render
-from testing.fakes import FlakyRepository
+from testing.fakes import FlakyRepository, ManualClock
 from testing.harness import Chat
 
 
-def test_the_timeline_shows_turns_summaries_handoffs_and_the_missing_reply(chat: Chat, clock) -> None:
+def test_the_timeline_shows_turns_summaries_handoffs_and_the_missing_reply(
+    chat: Chat, clock: ManualClock
+) -> None:
     chat.connect("c1", "cust-1")
     for n in range(5):
         chat.say("c1", f"question {n} about my order", f"m-{n}")

@@ -29,7 +29,8 @@ def test_the_reference_events_are_handled(chat: Chat) -> None:
 def _only_session(chat: Chat) -> str:
     sessions = chat.repository._sessions  # one session in this test
     assert len(sessions) == 1
-    return next(iter(sessions))
+    session_id: str = next(iter(sessions))
+    return session_id
 
 
 def test_the_authorizer_customer_id_wins_over_the_query_string(chat: Chat) -> None:

@@ -35,8 +35,13 @@ def server(start_server: Callable[..., ServerThread]) -> ServerThread:
 def connects(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every ``$connect`` event the server passes on (the authorizer's word included), in order."""
     seen: list[dict[str, Any]] = []
-    real = connect.handler
-    monkeypatch.setattr(connect, "handler", lambda e, c: (seen.append(e), real(e, c))[1])
+    real: Callable[[dict[str, Any], Any], dict[str, Any]] = connect.handler
+
+    def recorded(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append(event)
+        return real(event, context)
+
+    monkeypatch.setattr(connect, "handler", recorded)
     return seen
 
 

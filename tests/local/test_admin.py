@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 from dependency_injector import providers
@@ -14,13 +16,12 @@ from dependency_injector import providers
 from entrypoints.cli import main
 from entrypoints.local import admin
 from testing.fakes import ManualClock
-from tests.local.client import Client
+from tests.local.client import Client, eventually
 from tests.local.server_thread import ServerThread
-from tests.local.test_gateway import eventually
 
 
 def test_summaries_handoff_and_inspect_work_in_the_running_server(server: ServerThread) -> None:
-    async def scenario() -> tuple[str, dict, list[dict]]:
+    async def scenario() -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
         client = await Client.open(server.ws_url, customer_id="cust-admin")
         session = (await client.ask({"action": "session"}, "session"))[-1]
         for n in range(5):
@@ -73,7 +74,9 @@ def test_an_unknown_session_is_a_404_and_inspect_says_so(server: ServerThread) -
     assert main(["inspect", "nope", "--server", server.http_url]) == 1
 
 
-def test_an_expired_session_is_cleaned_up_and_its_socket_closed(start_server) -> None:
+def test_an_expired_session_is_cleaned_up_and_its_socket_closed(
+    start_server: Callable[..., ServerThread],
+) -> None:
     server = start_server(SESSION_TTL_SECONDS="60")
 
     async def scenario() -> aiohttp.WSMessage:

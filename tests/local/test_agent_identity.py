@@ -38,6 +38,6 @@ def test_nobody_else_becomes_an_agent_by_asking(agent_id: str | None, peer: str,
 
 def test_a_customer_is_never_an_agent_whatever_the_authorizer_names() -> None:
     facts = ConnectionFacts(
-        "c-1", 0, "h", "127.0.0.1", "", (), (), (("customer_id", "mika"), ("role", "customer"))
+        "c-1", 0, "h", "127.0.0.1", "", (), (), {"customer_id": "mika", "role": "customer"}
     )
     assert WebSocketRequest.from_event(message_event(facts, "{}")).agent_id() is None

@@ -409,8 +409,13 @@ def test_an_idle_connection_is_closed_going_away_and_disconnects(
     from entrypoints import disconnect
 
     gone: list[dict[str, Any]] = []
-    real = disconnect.handler
-    monkeypatch.setattr(disconnect, "handler", lambda e, c: (gone.append(e), real(e, c))[1])
+    real: Callable[[dict[str, Any], Any], dict[str, Any]] = disconnect.handler
+
+    def recorded(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        gone.append(event)
+        return real(event, context)
+
+    monkeypatch.setattr(disconnect, "handler", recorded)
 
     async def scenario() -> aiohttp.WSMessage:
         client = await Client.open(server.ws_url, customer_id="cust-1")

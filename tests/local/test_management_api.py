@@ -44,7 +44,7 @@ def test_post_get_delete_and_gone(server: ServerThread) -> None:
         assert closing.type == aiohttp.WSMsgType.CLOSE
 
         for call in (api.post_to_connection, api.get_connection, api.delete_connection):
-            kwargs = {"ConnectionId": connection_id}
+            kwargs: dict[str, str | bytes] = {"ConnectionId": connection_id}
             if call == api.post_to_connection:
                 kwargs["Data"] = b"{}"
             with pytest.raises(api.exceptions.GoneException):

@@ -24,6 +24,7 @@ from entrypoints.local.guards import loopback_management_api, same_origin_only
 from entrypoints.local.terminal import converse
 from tests.local.server_thread import ServerThread
 
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 SECRET = "local-serve-shared-secret-0123456789"
 
 
@@ -68,8 +69,12 @@ def test_later_events_of_a_connection_carry_what_the_authorizer_said(
     """As API Gateway does: principalId and the context reach $default and $disconnect too."""
     seen: list[dict[str, Any]] = []
     for module in (message, disconnect):
-        real = module.handler
-        monkeypatch.setattr(module, "handler", lambda e, c, real=real: (seen.append(e), real(e, c))[1])
+
+        def recorded(event: dict[str, Any], context: Any, real: Handler = module.handler) -> dict[str, Any]:
+            seen.append(event)
+            return real(event, context)
+
+        monkeypatch.setattr(module, "handler", recorded)
     server = start_server(ServeOptions(host="127.0.0.1", port=0, auth="jwt"), AUTH_HS256_SECRET=SECRET)
     token = mint({"AUTH_HS256_SECRET": SECRET}, "agent-3", agent=True, minutes=5)
     assert asyncio.run(converse(server.ws_url, None, None, typed("/quit"), io.StringIO(), token=token)) == 0

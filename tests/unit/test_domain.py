@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -39,7 +40,9 @@ def test_resume_moves_the_session_refreshes_expiry_and_reactivates_it() -> None:
         ("cust-1", "cust-1", "expired"),
     ],
 )
-def test_resume_refuses_whatever_this_customer_may_not_take(customer, requester, state) -> None:
+def test_resume_refuses_whatever_this_customer_may_not_take(
+    customer: str | None, requester: str | None, state: str
+) -> None:
     session = new_session(customer)
     now = START
     if state == "closed":
@@ -68,7 +71,7 @@ def test_a_handoff_outlives_the_socket_and_resumes_as_a_handoff() -> None:
         lambda s: s.disconnect(START, IDLE).hand_off(START, IDLE),
     ],
 )
-def test_illegal_moves_are_refused(move) -> None:
+def test_illegal_moves_are_refused(move: Callable[[Session], Session]) -> None:
     with pytest.raises(IllegalTransition):
         move(new_session())
 

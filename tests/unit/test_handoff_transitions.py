@@ -61,7 +61,9 @@ def test_transfer_to_another_agent_or_back_to_the_queue() -> None:
         ("agent-8", "agent-9", NotHandoffHolder),  # not the holder
     ],
 )
-def test_transfer_is_refused_to_oneself_and_to_anyone_but_the_holder(mover, target, error) -> None:
+def test_transfer_is_refused_to_oneself_and_to_anyone_but_the_holder(
+    mover: str, target: str, error: type[Exception]
+) -> None:
     held = waiting().claim("agent-7", "console-7", LATER, IDLE)
     with pytest.raises(error):
         held.transfer(mover, target, None, LATER, IDLE)

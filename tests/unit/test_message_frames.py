@@ -4,6 +4,7 @@ history; the parts join back into exactly what was stored."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -73,10 +74,10 @@ def test_a_history_that_fits_is_one_plain_frame() -> None:
     ]
 
 
-def rejoined(frames: list[dict]) -> list[dict]:
+def rejoined(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a client does: the parts' turns in part order, each continued entry joined to the next."""
     entries = [entry for frame in sorted(frames, key=lambda f: f["part"]) for entry in frame["turns"]]
-    whole: list[dict] = []
+    whole: list[dict[str, Any]] = []
     carried = ""
     for entry in entries:
         if entry.get("continued"):

@@ -55,7 +55,8 @@ def test_an_agents_turns_are_summarized_like_any_other_and_named_as_the_agents()
     ]
     for turn in turns:
         repo.add_turn("s-1", turn, SessionStatus.ACTIVE, START + timedelta(days=1))
-    assert repo.get("s-1").turn_count == 2
+    session = repo.get("s-1")
+    assert session is not None and session.turn_count == 2
     summary = RollSummary(repo, llm, counter, ManualClock(), every_turns=2, max_prompt_tokens=4000)(
         RollSummaryCommand("s-1", 2)
     )
